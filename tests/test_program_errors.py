@@ -1,0 +1,62 @@
+"""How the program ends on a bad stack config: one clean message, no resources."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+
+from components.program import main
+from program_mocks import REPO_ROOT, ProgramMocks, RecordingMonitor, set_program_mocks, stack_config
+
+
+@pytest.fixture
+def monitor():
+    monitor = RecordingMonitor(ProgramMocks())
+    set_program_mocks(monitor, "dev")
+    yield monitor
+    pulumi.runtime.set_all_config({}, [])
+
+
+def bad_dev_config():
+    config, secret_keys = stack_config(REPO_ROOT / "Pulumi.dev.yaml")
+    nodes = json.loads(config["k3s-multicloud:nodes"])
+    nodes[1]["role"] = "server"
+    nodes[5]["privateIp"] = "192.168.64.5"
+    config["k3s-multicloud:nodes"] = json.dumps(nodes)
+    return config, secret_keys
+
+
+def test_config_errors_become_run_error(monitor, monkeypatch):
+    monkeypatch.setenv("K3SMC_LANG", "en")
+    pulumi.runtime.set_all_config(*bad_dev_config())
+
+    with pytest.raises(pulumi.RunError) as raised:
+        main()
+
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "invalid stack config: 2 problem(s)"
+    assert any(line.startswith("  - nodes[5].privateIp = '192.168.64.5': has no prefix length") for line in lines)
+    assert any(line.startswith("  - nodes = ['ty1', 'hw1']: has 2 servers") for line in lines)
+    assert raised.value.__cause__ is None
+
+
+def test_config_errors_register_nothing(monitor, monkeypatch):
+    monkeypatch.setenv("K3SMC_LANG", "en")
+    pulumi.runtime.set_all_config(*bad_dev_config())
+
+    with pytest.raises(pulumi.RunError):
+        main()
+
+    assert monitor.registrations == []
+
+
+def test_run_error_in_chinese(monitor, monkeypatch):
+    monkeypatch.setenv("K3SMC_LANG", "zh")
+    pulumi.runtime.set_all_config(*bad_dev_config())
+
+    with pytest.raises(pulumi.RunError) as raised:
+        main()
+
+    assert str(raised.value).splitlines()[0] == "栈配置无效：共 2 个问题"
