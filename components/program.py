@@ -6,7 +6,7 @@ Steps, each feeding the next:
   3. prepare every host and install K3s (components.k3s);
   4. read the kubeconfig from the first server and point it at its public IP;
   5. install Kilo and annotate every node through a Kubernetes provider;
-  6. export kubeconfig, apiServerUrl and nodes.
+  6. export kubeconfig, apiServerUrl, nodes and the planned Kilo mesh.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from pulumi_command import remote
 
 from components.config.load import StackSecrets, read_stack_config
 from components.config.model import ClusterConfig
-from components.errors import ConfigErrors
+from components.errors import ConfigErrors, IssueCollector
 from components.existing import existing_hosts
 from components.hosts import Host
 from components.k3s import K3sCluster
 from components.kilo import Kilo
 from components.kubeconfig import read_kubeconfig, server_kubeconfig
+from components.topology import check_plan, plan_mesh, plan_outputs
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Program:
     provider: k8s.Provider
     kilo: Kilo
     nodes: pulumi.Output[list[dict[str, Any]]]
+    # Plain-text views of the planned Kilo mesh (meshGraph, meshConf, meshPlan).
+    mesh: dict[str, str]
     # Secret private key that the cloud module generated for VMs, or None.
     generated_private_key: pulumi.Output[str] | None = None
 
@@ -62,6 +65,7 @@ def main() -> None:
 def build() -> Program:
     """Register every resource of the stack and return them."""
     cluster, secrets = read_stack_config()
+    check_mesh(cluster)
     locations = sorted({node.location for node in cluster.nodes})
     pulumi.log.info(
         f"Deploy K3s {cluster.k3s.version} on {len(cluster.nodes)} nodes "
@@ -91,6 +95,7 @@ def build() -> Program:
         provider=provider,
         kilo=kilo,
         nodes=node_outputs(cluster, hosts),
+        mesh=plan_outputs(cluster),
         generated_private_key=generated_key,
     )
 
@@ -99,8 +104,22 @@ def export(program: Program) -> None:
     pulumi.export("kubeconfig", program.kubeconfig)
     pulumi.export("apiServerUrl", program.api_server_url)
     pulumi.export("nodes", program.nodes)
+    for name, text in program.mesh.items():
+        pulumi.export(name, text)
     if program.generated_private_key is not None:
         pulumi.export("generatedSshPrivateKey", pulumi.Output.secret(program.generated_private_key))
+
+
+def check_mesh(cluster: ClusterConfig) -> None:
+    """Raise ConfigErrors when the Kilo mesh that the config implies cannot work.
+
+    Runs before any resource is registered, like the config checks: a location
+    without a reachable leader, or leaders that cannot reach each other, would
+    deploy a cluster whose locations never connect.
+    """
+    collector = IssueCollector()
+    check_plan(plan_mesh(cluster), collector, cluster.k3s.service_cidr)
+    collector.raise_if_any("invalid Kilo mesh", "Kilo 网格无效", cluster.locale)
 
 
 def kubeconfig_name(cluster: ClusterConfig) -> str:

@@ -194,11 +194,22 @@ def test_provider_gets_secret_kubeconfig(dev_run):
 def test_exports(dev_run):
     exports = dev_run.exports
 
-    assert sorted(exports) == ["apiServerUrl", "kubeconfig", "nodes"]
+    assert sorted(exports) == ["apiServerUrl", "kubeconfig", "meshConf", "meshGraph", "meshPlan", "nodes"]
     assert is_secret(exports["kubeconfig"])
     assert not is_secret(exports["nodes"])
     assert resolve(exports["apiServerUrl"]) == SERVER_URL
     assert resolve(exports["nodes"]) == DEV_NODES
+
+
+def test_mesh_exports_show_seed_leaders(dev_run):
+    graph = dev_run.exports["meshGraph"]
+    conf = dev_run.exports["meshConf"]
+
+    assert graph.startswith("digraph kilo {")
+    assert '"bd1"->"bd2"[ dir=both ];' in graph
+    assert "# kgctl showconf node bd1" in conf
+    assert "# kgctl showconf node bd2" not in conf
+    assert "10.4.0.2/32" in conf
 
 
 def secret_markers():

@@ -60,3 +60,37 @@ def test_run_error_in_chinese(monitor, monkeypatch):
         main()
 
     assert str(raised.value).splitlines()[0] == "栈配置无效：共 2 个问题"
+
+
+def natted_locations_config():
+    """Two locations whose leaders both lack a public endpoint, so they can never handshake."""
+    config, secret_keys = stack_config(REPO_ROOT / "Pulumi.dev.yaml")
+    nodes = json.loads(config["k3s-multicloud:nodes"])
+    for node in nodes:
+        if node["location"] == "baidu":
+            node.pop("publicIp", None)
+            node["ssh"] = {"host": "bd-gateway.example.com"}
+    nodes.append({
+        "name": "home1",
+        "role": "agent",
+        "location": "home",
+        "privateIp": "192.168.100.10/24",
+        "persistentKeepalive": 25,
+        "ssh": {"host": "home-gateway.example.com"},
+    })
+    config["k3s-multicloud:nodes"] = json.dumps(nodes)
+    return config, secret_keys
+
+
+def test_mesh_errors_register_nothing(monitor, monkeypatch):
+    monkeypatch.setenv("K3SMC_LANG", "en")
+    pulumi.runtime.set_all_config(*natted_locations_config())
+
+    with pytest.raises(pulumi.RunError) as raised:
+        main()
+
+    message = str(raised.value)
+    assert message.splitlines()[0].startswith("invalid Kilo mesh:")
+    assert "bd1" in message
+    assert "home1" in message
+    assert monitor.registrations == []
