@@ -1,0 +1,53 @@
+"""Types shared by the cloud modules."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.clouds.plan import VmGroup
+
+
+@dataclass(frozen=True)
+class RegionContext:
+    """What a cloud module needs to build one cloud and region."""
+
+    group: VmGroup
+    # The region's ComponentResource; every resource of the region is its child.
+    parent: pulumi.ComponentResource
+    # Provider keyword arguments with secret credentials.
+    credentials: dict[str, pulumi.Output[str]]
+    # OpenSSH public key for the key pair, without a trailing newline.
+    public_key: pulumi.Output[str]
+    # "<project>-<stack>", the prefix of names the cloud shows.
+    cloud_name_prefix: str
+
+    def cloud_name(self, suffix: str) -> str:
+        """A name for the cloud console, unique per stack and region."""
+        return f"{self.cloud_name_prefix}-{suffix}"
+
+    def short_id(self, length: int = 10) -> str:
+        """A stable hash of stack, cloud and region for names with tight limits."""
+        text = f"{self.cloud_name_prefix}/{self.group.key}"
+        return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+@dataclass
+class RegionResources:
+    """What a cloud module returns for one cloud and region."""
+
+    provider: pulumi.ProviderResource
+    security_group_id: pulumi.Output[str]
+    # The VM and its public IP, by node name.
+    instances: dict[str, pulumi.CustomResource] = field(default_factory=dict)
+    public_ips: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    # Resources created with the network (VPC, subnet, security group, key pair).
+    network: list[pulumi.Resource] = field(default_factory=list)
+
+
+def sanitize_name(text: str) -> str:
+    """Keep letters, digits, '-', '_' and '.' so a name fits every cloud's console."""
+    return re.sub(r"[^A-Za-z0-9._-]", "-", text)

@@ -1,0 +1,118 @@
+"""Expand the rule table into concrete rules for one security group.
+
+Node addresses stay symbolic here (the node's name), because a VM's public IP
+is only known after the cloud creates it. The wiring code maps each name to
+the address Output, so this module stays pure and testable.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from components.config.model import FirewallSettings
+from components.firewall.table import (
+    RULES,
+    WIREGUARD_PORT,
+    Direction,
+    FirewallRule,
+    Protocol,
+    Source,
+)
+
+WORLD_CIDR = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class NodeAddress:
+    """A cluster node as a firewall source: its name, role and whether it has a public IP."""
+
+    name: str
+    is_server: bool
+    has_public_ip: bool
+
+
+@dataclass(frozen=True)
+class ResolvedRule:
+    """One rule resource: a table rule with exactly one source."""
+
+    rule_key: str
+    protocol: Protocol
+    ports: tuple[int, int] | None
+    direction: Direction
+    # Exactly one of cidr and node is set; node is the name of the cluster
+    # node whose public IP (/32) is the source.
+    cidr: str | None
+    node: str | None
+    description: str
+
+    @property
+    def name(self) -> str:
+        """Name suffix that stays the same while the rule and source exist."""
+        if self.node is not None:
+            source = f"node-{self.node}"
+        else:
+            source = self.cidr.replace("/", "-")  # type: ignore[union-attr]
+        return f"{self.rule_key}-{source}"
+
+
+def resolve_rules(
+    *,
+    vpc_cidr: ipaddress.IPv4Network,
+    has_server: bool,
+    nodes: Sequence[NodeAddress],
+    admin_cidrs: Iterable[ipaddress.IPv4Network],
+    settings: FirewallSettings,
+    wireguard_port: int,
+    rules: Sequence[FirewallRule] = RULES,
+) -> list[ResolvedRule]:
+    """Return the rules of one security group, one per (table rule, source).
+
+    A rule that names a node appears once per node, so adding a node adds
+    rules and leaves every existing rule unchanged.
+    """
+    admin = [str(cidr) for cidr in admin_cidrs]
+    resolved: list[ResolvedRule] = []
+
+    for rule in rules:
+        if rule.servers_only and not has_server:
+            continue
+
+        sources = list(rule.sources)
+        if rule.key == "wireguard" and not settings.wireguard_from_world:
+            sources = [Source.NODES]
+        if rule.key in settings.open_to_world and Source.WORLD not in sources:
+            sources.append(Source.WORLD)
+
+        ports = rule.ports
+        if ports is not None and WIREGUARD_PORT in ports:
+            ports = (wireguard_port, wireguard_port)
+
+        seen: set[str] = set()
+        for source in sources:
+            for cidr, node in _expand(source, vpc_cidr, nodes, admin):
+                label = node or cidr
+                if label in seen:
+                    continue
+                seen.add(label)
+                resolved.append(ResolvedRule(
+                    rule_key=rule.key, protocol=rule.protocol, ports=ports,
+                    direction=rule.direction, cidr=cidr, node=node,
+                    description=f"k3s-multicloud {rule.key}: {rule.reason}",
+                ))
+    return resolved
+
+
+def _expand(source: Source, vpc_cidr: ipaddress.IPv4Network, nodes: Sequence[NodeAddress],
+            admin: list[str]) -> list[tuple[str | None, str | None]]:
+    """Return (cidr, node) pairs for one source role."""
+    if source is Source.ADMIN:
+        return [(cidr, None) for cidr in admin]
+    if source is Source.NODES:
+        return [(None, node.name) for node in nodes if node.has_public_ip]
+    if source is Source.SERVERS:
+        return [(None, node.name) for node in nodes if node.has_public_ip and node.is_server]
+    if source is Source.VPC:
+        return [(str(vpc_cidr), None)]
+    return [(WORLD_CIDR, None)]
