@@ -2,7 +2,7 @@
 
 Every policy is mandatory: a violation fails ``pulumi preview`` and stops
 ``pulumi up`` before the resource is created. A team can lower one policy to
-advisory with ``--policy-pack-config`` (see docs/team.md).
+advisory with ``--policy-pack-config`` (see "The policy pack" in README.md).
 """
 
 import sys
