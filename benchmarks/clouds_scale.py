@@ -6,11 +6,15 @@ Huawei Cloud and existing hosts, with three VM servers (one per cloud) so every
 security group gets the API and etcd rules as well.
 
     .venv/bin/python benchmarks/clouds_scale.py            # the table
+    .venv/bin/python benchmarks/clouds_scale.py --repeat 3 # min of 3 runs per size
     .venv/bin/python benchmarks/clouds_scale.py --sizes 6 60 --json
 
 Wall time counts the whole child process work after interpreter start:
-imports, config validation and the registration of every resource with the
-mock monitor. Peak memory is the child's maximum resident set size.
+imports, config validation, the registration of every resource with the
+mock monitor and the stack outputs. CPU time is the child's user plus system
+time; other processes on the machine slow the wall time more than it. Peak
+memory is the child's maximum resident set size. With --repeat N each size
+runs N times and the run with the lowest wall time is reported.
 """
 
 from __future__ import annotations
@@ -88,23 +92,32 @@ def run_child(count: int) -> dict:
     pulumi.runtime.set_all_config(config, ["k3s-multicloud:sshPrivateKey"])
     imported = time.perf_counter()
 
-    from components.program import build
+    # main() is what __main__.py runs under the Pulumi language host: it
+    # tunes the garbage collector, builds the program and exports the outputs.
+    from components.program import main
 
-    run_program(build)
+    run_program(main)
     finished = time.perf_counter()
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "nodes": count,
         "resources": len(monitor.registrations),
         "rules": sum(1 for r in monitor.registrations if r.type in RULE_TYPES),
         "seconds": round(finished - started, 3),
         "build_seconds": round(finished - imported, 3),
-        "peak_mib": round(peak_kib / 1024, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_mib": round(usage.ru_maxrss / 1024, 1),
         "cloud_sdks": sorted(name for name in CLOUD_SDKS if name in sys.modules),
     }
 
 
-def measure(count: int) -> dict:
+def measure(count: int, repeat: int = 1) -> dict:
+    """Run ``count`` nodes ``repeat`` times, each in a fresh process; return the fastest run."""
+    runs = [_measure_once(count) for _ in range(repeat)]
+    return min(runs, key=lambda run: run["seconds"])
+
+
+def _measure_once(count: int) -> dict:
     completed = subprocess.run(
         [sys.executable, __file__, "--child", str(count)], cwd=REPO, capture_output=True,
         text=True, check=False, env={**os.environ, "PYTHONWARNINGS": "ignore"})
@@ -117,6 +130,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[6, 60, 300],
                         help="node counts to evaluate, each in its own process")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per size; the run with the lowest wall time is reported")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -125,7 +140,9 @@ def main() -> None:
         print(json.dumps(run_child(args.child)))
         return
 
-    results = [measure(count) for count in args.sizes]
+    if args.repeat < 1:
+        parser.error(f"--repeat must be 1 or more, not {args.repeat}")
+    results = [measure(count, args.repeat) for count in args.sizes]
     by_size = {result["nodes"]: result for result in results}
     ratio = None
     if 60 in by_size and 300 in by_size:
@@ -134,11 +151,13 @@ def main() -> None:
         print(json.dumps({"results": results, "ratio_300_60": ratio}, indent=2))
         return
 
-    print(f"{'nodes':>6} {'resources':>10} {'rules':>6} {'wall s':>8} {'build s':>8} {'peak MiB':>9}  cloud SDKs")
+    print(f"{'nodes':>6} {'resources':>10} {'rules':>6} {'wall s':>8} {'build s':>8} {'cpu s':>7} "
+          f"{'peak MiB':>9}  cloud SDKs")
     for result in results:
         print(f"{result['nodes']:>6} {result['resources']:>10} {result['rules']:>6} "
               f"{result['seconds']:>8.2f} "
-              f"{result['build_seconds']:>8.2f} {result['peak_mib']:>9.1f}  "
+              f"{result['build_seconds']:>8.2f} {result['cpu_seconds']:>7.2f} "
+              f"{result['peak_mib']:>9.1f}  "
               f"{','.join(result['cloud_sdks']) or '-'}")
     if ratio is not None:
         verdict_time = "met" if by_size[300]["seconds"] < TARGET_SECONDS_300 else "missed"

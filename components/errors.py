@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.i18n import pick
+from components.redaction import format_value, redact, redact_text
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,8 @@ class ConfigIssue:
 
     # Field path in the stack config, e.g. "nodes[2].privateIp".
     path: str
-    # The offending value as the user wrote it (never a secret).
+    # The offending value as the user wrote it, with every secret replaced
+    # (IssueCollector.add redacts it).
     value: Any
     # Problem and fix, in English and Chinese.
     message_en: str
@@ -27,7 +29,7 @@ class ConfigIssue:
 
     def render(self, locale: str | None = None) -> str:
         message = pick(self.message_en, self.message_zh, locale)
-        return f"{self.path} = {self.value!r}: {message}"
+        return f"{self.path} = {format_value(self.value)}: {message}"
 
 
 @dataclass
@@ -37,7 +39,8 @@ class IssueCollector:
     issues: list[ConfigIssue] = field(default_factory=list)
 
     def add(self, path: str, value: Any, en: str, zh: str) -> None:
-        self.issues.append(ConfigIssue(path, value, en, zh))
+        """Record one issue; secrets in the value and the messages are redacted here."""
+        self.issues.append(ConfigIssue(path, redact(value), redact_text(en), redact_text(zh)))
 
     def raise_if_any(self, title_en: str = "invalid stack config",
                      title_zh: str = "栈配置无效", locale: str | None = None) -> None:

@@ -20,13 +20,15 @@ from pulumi_command import remote
 
 from components.config.load import StackSecrets, read_stack_config
 from components.config.model import ClusterConfig
+from components.config.validation import MESH_TITLE, plan_and_check_mesh
 from components.errors import ConfigErrors, IssueCollector
 from components.existing import existing_hosts
+from components.gc_tuning import tune_garbage_collector
 from components.hosts import Host
 from components.k3s import K3sCluster
 from components.kilo import Kilo
 from components.kubeconfig import read_kubeconfig, server_kubeconfig
-from components.topology import check_plan, plan_mesh, plan_outputs
+from components.topology import MeshPlan, plan_outputs
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ def main() -> None:
     The Python language host prints a pulumi.RunError as its message alone,
     without a traceback, so the user sees just the list of config problems.
     """
+    tune_garbage_collector()
     try:
         program = build()
     except ConfigErrors as errors:
@@ -65,7 +68,7 @@ def main() -> None:
 def build() -> Program:
     """Register every resource of the stack and return them."""
     cluster, secrets = read_stack_config()
-    check_mesh(cluster)
+    mesh_plan = check_mesh(cluster)
     locations = sorted({node.location for node in cluster.nodes})
     pulumi.log.info(
         f"Deploy K3s {cluster.k3s.version} on {len(cluster.nodes)} nodes "
@@ -95,7 +98,7 @@ def build() -> Program:
         provider=provider,
         kilo=kilo,
         nodes=node_outputs(cluster, hosts),
-        mesh=plan_outputs(cluster),
+        mesh=plan_outputs(cluster, mesh_plan),
         generated_private_key=generated_key,
     )
 
@@ -110,16 +113,18 @@ def export(program: Program) -> None:
         pulumi.export("generatedSshPrivateKey", pulumi.Output.secret(program.generated_private_key))
 
 
-def check_mesh(cluster: ClusterConfig) -> None:
-    """Raise ConfigErrors when the Kilo mesh that the config implies cannot work.
+def check_mesh(cluster: ClusterConfig) -> MeshPlan:
+    """Plan the Kilo mesh; raise ConfigErrors when it cannot work.
 
     Runs before any resource is registered, like the config checks: a location
     without a reachable leader, or leaders that cannot reach each other, would
-    deploy a cluster whose locations never connect.
+    deploy a cluster whose locations never connect. ``read_stack_config`` has
+    already run these checks with the others, through the same function.
     """
     collector = IssueCollector()
-    check_plan(plan_mesh(cluster), collector, cluster.k3s.service_cidr)
-    collector.raise_if_any("invalid Kilo mesh", "Kilo 网格无效", cluster.locale)
+    plan = plan_and_check_mesh(cluster, collector)
+    collector.raise_if_any(*MESH_TITLE, locale=cluster.locale)
+    return plan
 
 
 def kubeconfig_name(cluster: ClusterConfig) -> str:

@@ -8,6 +8,7 @@ import types
 
 import pytest
 
+import components.clouds
 from components.config.load import load_cluster_config
 from components.config.model import VmSettings
 from components.errors import ConfigErrors
@@ -319,13 +320,15 @@ def test_vm_without_cloud_module_is_a_config_error(monkeypatch):
 
 def test_vm_block_goes_to_cloud_validator(monkeypatch):
     calls = []
+    cloud_validate_vm = components.clouds.validate_vm
 
     def validate_vm(path, cloud, raw_vm, collector):
         calls.append((path, cloud, dict(raw_vm)))
-        return VmSettings(region=raw_vm["region"])
+        return cloud_validate_vm(path, cloud, raw_vm, collector)
 
-    monkeypatch.setitem(sys.modules, "components.clouds", types.SimpleNamespace(validate_vm=validate_vm))
+    monkeypatch.setattr(components.clouds, "validate_vm", validate_vm)
     raw = seed_raw()
+    raw["adminCidrs"] = ["192.0.2.0/24"]
     ali1 = node(raw, "ali1")
     del ali1["publicIp"]
     del ali1["privateIp"]
@@ -334,7 +337,8 @@ def test_vm_block_goes_to_cloud_validator(monkeypatch):
     cluster = load_cluster_config(raw, "k3s-multicloud", "dev", locale="en")
 
     assert calls == [("nodes[3].vm", "alicloud", {"region": "cn-hangzhou"})]
-    assert cluster.nodes[3].vm == VmSettings(region="cn-hangzhou")
+    assert isinstance(cluster.nodes[3].vm, VmSettings)
+    assert cluster.nodes[3].vm.region == "cn-hangzhou"
     assert cluster.nodes[3].private_ip is None
 
 

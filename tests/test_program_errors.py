@@ -94,3 +94,33 @@ def test_mesh_errors_register_nothing(monitor, monkeypatch):
     assert "bd1" in message
     assert "home1" in message
     assert monitor.registrations == []
+
+
+def every_kind_of_problem_config():
+    """A bad field, a VM without adminCidrs and NAT-only leaders, all in one config."""
+    config, secret_keys = natted_locations_config()
+    nodes = json.loads(config["k3s-multicloud:nodes"])
+    nodes[1]["persistentKeepalive"] = "20s"
+    ali1 = nodes[3]
+    for key in ("publicIp", "privateIp"):
+        ali1.pop(key, None)
+    ali1["cloud"] = "alicloud"
+    ali1["vm"] = {"region": "cn-hangzhou"}
+    config["k3s-multicloud:nodes"] = json.dumps(nodes)
+    config.pop("k3s-multicloud:adminCidrs", None)
+    return config, secret_keys
+
+
+def test_all_problems_in_one_run_error(monitor, monkeypatch):
+    monkeypatch.setenv("K3SMC_LANG", "en")
+    pulumi.runtime.set_all_config(*every_kind_of_problem_config())
+
+    with pytest.raises(pulumi.RunError) as raised:
+        main()
+
+    message = str(raised.value)
+    assert message.splitlines()[0].startswith("invalid stack config:")
+    assert "nodes[1].persistentKeepalive = '20s'" in message
+    assert "adminCidrs = []: is required with VMs" in message
+    assert "both lack a public endpoint" in message
+    assert monitor.registrations == []

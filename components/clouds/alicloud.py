@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_alicloud as alicloud
 
-from components.clouds.common import RegionContext, RegionResources
+from components.clouds.common import RegionContext, RegionResources, vm_tags
 
 # Public Ubuntu images are named like ubuntu_22_04_x64_20G_alibase_20240101.vhd.
 IMAGE_NAME_REGEX = {"22.04": r"^ubuntu_22_04_x64", "24.04": r"^ubuntu_24_04_x64"}
@@ -89,6 +89,7 @@ def build_region(ctx: RegionContext) -> RegionResources:
             instance_charge_type="PostPaid",
             system_disk_category=vm.system_disk_type,
             system_disk_size=vm.system_disk_size,
+            tags=vm_tags(vm),
             opts=opts,
         )
         resources.instances[node.name] = instance

@@ -9,6 +9,12 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.clouds.plan import VmGroup
+from components.config.model import VmSettings
+
+# Tag on every VM: "true" when the node's config requests a public IP. A policy
+# pack cannot read the stack config, so the pack's vm-public-ip-matches-config
+# policy compares this tag with the VM's public IP arguments.
+PUBLIC_IP_TAG = "k3smc-public-ip"
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,15 @@ class RegionResources:
     public_ips: dict[str, pulumi.Output[str]] = field(default_factory=dict)
     # Resources created with the network (VPC, subnet, security group, key pair).
     network: list[pulumi.Resource] = field(default_factory=list)
+
+
+def vm_tags(vm: VmSettings) -> dict[str, str]:
+    """Return the tags of a VM.
+
+    The config requests a public IP through ``vm.bandwidth``, because outgoing
+    public bandwidth above 0 is what gives a VM its public IP.
+    """
+    return {PUBLIC_IP_TAG: "true" if vm.bandwidth is not None and vm.bandwidth > 0 else "false"}
 
 
 def sanitize_name(text: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_huaweicloud as huaweicloud
 
-from components.clouds.common import RegionContext, RegionResources
+from components.clouds.common import RegionContext, RegionResources, vm_tags
 
 # Public images are named like "Ubuntu 22.04 server 64bit".
 IMAGE_NAME_REGEX = {"22.04": r"^Ubuntu 22\.04 server 64bit$", "24.04": r"^Ubuntu 24\.04 server 64bit$"}
@@ -88,6 +88,7 @@ def build_region(ctx: RegionContext) -> RegionResources:
             charging_mode="postPaid",
             system_disk_type=vm.system_disk_type,
             system_disk_size=vm.system_disk_size,
+            tags=vm_tags(vm),
             opts=opts,
         )
         resources.instances[node.name] = instance

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import tencentcloud_iac_pulumi as tencentcloud
 
-from components.clouds.common import RegionContext, RegionResources
+from components.clouds.common import RegionContext, RegionResources, vm_tags
 
 # Public images are named like "Ubuntu Server 22.04 LTS 64bit".
 IMAGE_NAME_REGEX = {"22.04": r"^Ubuntu Server 22\.04 LTS 64", "24.04": r"^Ubuntu Server 24\.04 LTS 64"}
@@ -89,6 +89,7 @@ def build_region(ctx: RegionContext) -> RegionResources:
             instance_charge_type="POSTPAID_BY_HOUR",
             system_disk_type=vm.system_disk_type,
             system_disk_size=vm.system_disk_size,
+            tags=vm_tags(vm),
             opts=opts,
         )
         resources.instances[node.name] = instance

@@ -15,7 +15,7 @@ from components.clouds.plan import VmGroup, check_vm_cluster, plan_vm_groups
 from components.clouds.profiles import PROFILES
 from components.config.model import ClusterConfig
 from components.errors import IssueCollector
-from components.firewall import NodeAddress, resolve_rules, translate
+from components.firewall import NodeAddress, resolve_rules, rules_for_cloud, translate
 from components.hosts import Host
 
 # Bits of the RSA key generated when the config has no SSH key; RSA is the one
@@ -171,7 +171,10 @@ def _node_source_cidrs(cluster: ClusterConfig, regions) -> dict[str, pulumi.Outp
 def _create_rules(cluster: ClusterConfig, group: VmGroup, region: CloudRegion,
                   resources: RegionResources, source_cidrs: dict[str, pulumi.Output[str]],
                   rules_by_node: dict[str, list[pulumi.Resource]]) -> list[pulumi.Resource]:
-    """Create one rule resource per (table rule, source); return those naming no node.
+    """Create the rule resources of one security group; return those naming no node.
+
+    Alibaba Cloud gets one resource per (table rule, source); Tencent Cloud and
+    Huawei Cloud get one per source for the single-port rules (``rules_for_cloud``).
 
     Rules are separate resources, created after every VM, so a rule that names
     another node's public IP waits for that VM without a cycle.
@@ -181,9 +184,10 @@ def _create_rules(cluster: ClusterConfig, group: VmGroup, region: CloudRegion,
     nodes = [NodeAddress(name=node.name, is_server=node.role == "server",
                          has_public_ip=node.name in source_cidrs)
              for node in cluster.nodes]
-    resolved = resolve_rules(vpc_cidr=group.vpc_cidr, has_server=group.has_server, nodes=nodes,
-                             admin_cidrs=cluster.admin_cidrs, settings=cluster.firewall,
-                             wireguard_port=cluster.kilo.port)
+    resolved = rules_for_cloud(group.cloud, resolve_rules(
+        vpc_cidr=group.vpc_cidr, has_server=group.has_server, nodes=nodes,
+        admin_cidrs=cluster.admin_cidrs, settings=cluster.firewall,
+        wireguard_port=cluster.kilo.port))
 
     static: list[pulumi.Resource] = []
     for rule in resolved:

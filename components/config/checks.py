@@ -252,3 +252,67 @@ def resolve_jump_hosts(collector: IssueCollector, drafts: list[NodeDraft]) -> No
             f"未设置，该节点也没有 ssh.host，且 location '{draft.location}' 中没有其他带公网 IP 的节点可作跳板；"
             "请设置 publicIp、ssh.host 或 ssh.jumpHost",
         )
+
+
+def check_public_ips(collector: IssueCollector, drafts: list[NodeDraft], port: int | None) -> None:
+    """Reject public IPs that break WireGuard endpoints.
+
+    Kilo makes ``publicIp:kilo.port`` a node's WireGuard endpoint. Two nodes
+    with one public IP get the same endpoint, and the NAT in front of them
+    forwards that UDP port to one host only, even within one location. A
+    public IP inside a node's private network is routed over that VPC by the
+    hosts in it, not to the Internet. When it equals a private IP, Kilo also
+    routes it into the tunnel that it is the endpoint of.
+    """
+    port_text = str(port) if port is not None else "kilo.port"
+    first_seen: dict[ipaddress.IPv4Address, NodeDraft] = {}
+    for draft in drafts:
+        if draft.public_ip is None:
+            continue
+        earlier = first_seen.setdefault(draft.public_ip, draft)
+        if earlier is draft:
+            continue
+        collector.add(
+            f"{draft.path}.publicIp", str(draft.public_ip),
+            f"is also the publicIp of {earlier.path}; both nodes would get the WireGuard endpoint "
+            f"{draft.public_ip}:{port_text}, which one NAT forwards to a single host, even in one location. "
+            "Set publicIp only on the node that receives the forwarded UDP port and let the others "
+            "reach the mesh through their location's leader",
+            f"与 {earlier.path} 的 publicIp 相同；两个节点都会得到 WireGuard 端点 {draft.public_ip}:{port_text}，"
+            "而 NAT 只能把该 UDP 端口转发给一台主机，同一 location 内也是如此。请只在接收该端口转发的节点上设置 publicIp，"
+            "其他节点经所在 location 的 leader 接入网格",
+        )
+
+    # Hosts share few networks (one per VPC subnet), so each public IP is tested
+    # against the distinct networks, not against every node.
+    by_private_ip: dict[ipaddress.IPv4Address, NodeDraft] = {}
+    by_network: dict[ipaddress.IPv4Network, NodeDraft] = {}
+    for draft in drafts:
+        if draft.private_ip is not None:
+            by_private_ip.setdefault(draft.private_ip.ip, draft)
+            by_network.setdefault(draft.private_ip.network, draft)
+    for draft in drafts:
+        if draft.public_ip is None:
+            continue
+        same = by_private_ip.get(draft.public_ip)
+        if same is not None:
+            collector.add(
+                f"{same.path}.privateIp", str(same.private_ip),
+                f"is the publicIp of {draft.path}; Kilo routes every private IP through the "
+                "WireGuard tunnel, so the endpoint would be routed into its own tunnel. Set privateIp "
+                "to the host's VPC address and publicIp to the address reachable from the Internet",
+                f"与 {draft.path} 的 publicIp 相同；Kilo 会把每个内网 IP 路由进 WireGuard 隧道，"
+                "端点会被路由进它自己的隧道。请把 privateIp 设为主机的 VPC 地址，publicIp 设为可从互联网访问的地址",
+            )
+            continue
+        for network, owner in by_network.items():
+            if draft.public_ip in network:
+                collector.add(
+                    f"{draft.path}.publicIp", str(draft.public_ip),
+                    f"lies inside the private network {network} of {owner.path}; hosts "
+                    "in that network send packets for it over their VPC instead of the Internet, so "
+                    "WireGuard handshakes miss the node. Set the address reachable from the Internet",
+                    f"位于 {owner.path} 的内网 {network} 之内；该网络中的主机会经 VPC 而不是互联网"
+                    "发送到该地址的数据包，WireGuard 握手到达不了该节点。请填写可从互联网访问的地址",
+                )
+                break

@@ -13,9 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from components.errors import IssueCollector
-
-# Shown in place of a secret value in error messages.
-SECRET_PLACEHOLDER = "<secret>"
+from components.redaction import SECRET_PLACEHOLDER, is_secret_key
 
 _TYPE_NAMES = {
     "string": ("a string", "字符串"),
@@ -58,11 +56,17 @@ def wrong_type(collector: IssueCollector, path: str, value: Any, expected: str,
     """
     want_en, want_zh = _TYPE_NAMES[expected]
     got_en, got_zh = type_name(value)
+    want_zh, got_zh = _after_cjk(want_zh), _after_cjk(got_zh)
     collector.add(
         path, value if display_value is None else display_value,
         f"must be {want_en}, not {got_en}; write it as {want_en}",
         f"必须是{want_zh}，而不是{got_zh}；请改写为{want_zh}",
     )
+
+
+def _after_cjk(text: str) -> str:
+    """Put a space before Latin text that follows a Chinese character ("是 true 或 false")."""
+    return f" {text}" if text[:1].isascii() else text
 
 
 def suggest(key: str, allowed: Iterable[str]) -> str | None:
@@ -76,35 +80,50 @@ def suggest(key: str, allowed: Iterable[str]) -> str | None:
 
 
 def check_keys(collector: IssueCollector, path: str, mapping: Mapping[str, Any],
-               allowed: Iterable[str]) -> None:
-    """Record every key of ``mapping`` that is not in ``allowed``.
+               allowed: Iterable[str], required: Iterable[str] = ()) -> None:
+    """Record every key of ``mapping`` that is not in ``allowed``, and every null value.
 
     A misspelled key would otherwise be ignored and its default used without
     notice, so each one is an error with the closest allowed key as the fix.
+    A key written without a value (YAML null) is an error too. Null values of
+    ``required`` keys are left to the reader, whose "is required" message
+    gives the fix.
     """
     allowed = tuple(allowed)
-    for key in mapping:
-        if key in allowed:
-            continue
+    required = tuple(required)
+    for key, value in mapping.items():
         key_path = child(path, str(key))
+        if key in allowed:
+            if value is None and key not in required:
+                collector.add(key_path, None, "has no value (YAML null); write a value or delete the key",
+                              "没有值（YAML null）；请填写值或删除该键")
+            continue
         listing = ", ".join(allowed)
         guess = suggest(str(key), allowed)
+        # The value of a misspelled secret key is as secret as the key itself.
+        display_value = SECRET_PLACEHOLDER if is_secret_key(key) or is_secret_key(guess) else value
         if guess:
             collector.add(
-                key_path, key,
+                key_path, display_value,
                 f"unknown key; did you mean '{guess}'? Allowed keys here: {listing}",
                 f"未知的键；是否应为 '{guess}'？此处允许的键：{listing}",
             )
         else:
             collector.add(
-                key_path, key,
+                key_path, display_value,
                 f"unknown key; remove it or use one of: {listing}",
                 f"未知的键；请删除，或改用以下之一：{listing}",
             )
 
 
 def missing(collector: IssueCollector, path: str, hint_en: str, hint_zh: str) -> None:
-    """Record that a required value at ``path`` is absent."""
+    """Record that a required value at ``path`` is absent.
+
+    Nothing is added when ``path`` already has an issue, such as a key written
+    with a null value, so one mistake gives one message.
+    """
+    if any(issue.path == path for issue in collector.issues):
+        return
     collector.add(path, None, f"is required; {hint_en}", f"必须设置；{hint_zh}")
 
 
@@ -159,11 +178,11 @@ def read_int(collector: IssueCollector, path: str, value: Any, *, minimum: int,
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    unit_en = f" {unit_en}" if unit_en else ""
+    unit_en = f" of {unit_en}" if unit_en else ""
     if number is None or not minimum <= number <= maximum:
         collector.add(
             path, value,
-            f"must be a whole number of{unit_en} from {minimum} to {maximum}",
+            f"must be a whole number{unit_en} from {minimum} to {maximum}",
             f"必须是 {minimum} 到 {maximum} 之间的整数{unit_zh}",
         )
         return None

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import pulumi
 
@@ -22,12 +22,14 @@ from components.config import checks, fields
 from components.config.fields import SECRET_PLACEHOLDER, child
 from components.config.model import (
     ClusterConfig,
+    FirewallSettings,
     K3sSettings,
     KiloSettings,
     RegistryMirror,
 )
 from components.config.names import is_hostname
 from components.config.nodes import NodeDraft, read_nodes
+from components.config.validation import ParsedConfig, Validation, cross_check
 from components.errors import IssueCollector
 from components.firewall.settings import check_admin_cidrs, parse_firewall_settings
 from components.i18n import current_locale
@@ -47,6 +49,9 @@ K3S_SCRIPT_URL_TEMPLATE = "https://raw.githubusercontent.com/k3s-io/k3s/{tag}/in
 CHINA_SCRIPT_URL = "https://rancher-mirror.rancher.cn/k3s/k3s-install.sh"
 CHINA_INSTALL_MIRROR = "cn"
 MIRROR_PRESETS = ("china", "none")
+# Branch names in a script URL path; the content behind them changes.
+# Path segments that name a branch, compared in lower case ("heads" as in refs/heads/).
+BRANCH_SEGMENTS = frozenset({"main", "master", "head", "heads"})
 DEFAULT_CLUSTER_CIDR = "10.42.0.0/16"
 DEFAULT_SERVICE_CIDR = "10.43.0.0/16"
 
@@ -88,17 +93,43 @@ def load_cluster_config(raw: Mapping[str, Any], project: str, stack: str,
     """Validate ``raw`` (camelCase keys without namespace) and return the ClusterConfig.
 
     Raises ConfigErrors with every problem found, in ``locale`` ("en" or "zh",
-    default from the process locale).
+    default from the process locale): the field errors, the checks of the VM
+    networks and the checks of the planned Kilo mesh, all in one report.
+    """
+    validation = validate_stack_config(raw, project, stack, locale)
+    validation.raise_if_invalid()
+    assert validation.cluster is not None
+    return validation.cluster
+
+
+def validate_stack_config(raw: Mapping[str, Any], project: str, stack: str,
+                          locale: str | None = None) -> Validation:
+    """Run every check of the stack config and return the result without raising.
+
+    This is the one validation path of the program and the topology command.
     """
     locale = locale or current_locale()
     collector = IssueCollector()
+    parsed = parse_stack_config(collector, raw)
+    return cross_check(parsed, collector, project, stack, locale)
+
+
+def parse_stack_config(collector: IssueCollector, raw: Any) -> ParsedConfig:
+    """Read every field of ``raw`` into the parts of a ClusterConfig, recording field errors.
+
+    The parts hold defaults in place of invalid values, and ``AddressPlan``
+    marks the invalid address ranges as None, so the cross checks can run on
+    them before anything is reported.
+    """
+    plan = checks.AddressPlan()
     if not isinstance(raw, Mapping):
         fields.wrong_type(collector, "k3s-multicloud", raw, "mapping")
-        collector.raise_if_any(locale=locale)
-    fields.check_keys(collector, "", raw, TOP_LEVEL_KEYS)
+        return ParsedConfig(drafts=[], k3s=_read_k3s(IssueCollector(), {}, checks.AddressPlan()),
+                            kilo=_read_kilo(IssueCollector(), {}, checks.AddressPlan()),
+                            admin_cidrs=(), firewall=FirewallSettings(), address_plan=plan)
+    fields.check_keys(collector, "", raw, TOP_LEVEL_KEYS, required=("nodes",))
 
     drafts = read_nodes(collector, raw.get("nodes"))
-    plan = checks.AddressPlan()
     k3s = _read_k3s(collector, raw.get("k3s"), plan)
     kilo = _read_kilo(collector, raw.get("kilo"), plan)
     admin_cidrs = [net for net in (fields.parse_ipv4_network(collector, path, text)
@@ -112,24 +143,15 @@ def load_cluster_config(raw: Mapping[str, Any], project: str, stack: str,
     checks.check_unique_names(collector, drafts)
     checks.check_servers(collector, drafts)
     checks.check_unique_private_ips(collector, drafts)
+    checks.check_public_ips(collector, drafts, kilo.port)
     checks.check_address_plan(collector, drafts, plan)
     checks.check_capacity(collector, drafts, plan)
     checks.check_segments_reachable(collector, drafts, plan)
     checks.resolve_jump_hosts(collector, drafts)
     _check_existing_hosts(collector, drafts)
 
-    collector.raise_if_any(locale=locale)
-    assert k3s is not None and kilo is not None
-    return ClusterConfig(
-        project=project,
-        stack=stack,
-        nodes=tuple(draft.to_node() for draft in drafts),
-        k3s=k3s,
-        kilo=kilo,
-        admin_cidrs=tuple(admin_cidrs),
-        locale=locale,
-        firewall=firewall,
-    )
+    return ParsedConfig(drafts=drafts, k3s=k3s, kilo=kilo, admin_cidrs=tuple(admin_cidrs),
+                        firewall=firewall, address_plan=plan)
 
 
 def _check_existing_hosts(collector: IssueCollector, drafts: list[NodeDraft]) -> None:
@@ -161,6 +183,14 @@ def _check_ssh_keys(collector: IssueCollector, raw: Mapping[str, Any], drafts: l
                        "`pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519`",
                        "已有主机通过 SSH 连接；请用 "
                        "`pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519` 设置")
+    if any(d.has_vm for d in drafts) and raw.get("sshPublicKey") and raw.get("sshPrivateKey") is None:
+        fields.missing(collector, "sshPrivateKey",
+                       "sshPublicKey is set, so the VMs get that key and Pulumi logs in with its private "
+                       "half; set it with `pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519`, "
+                       "or remove sshPublicKey to let the program generate a key pair",
+                       "设置了 sshPublicKey，云主机使用该公钥，Pulumi 需要用对应私钥登录；请用 "
+                       "`pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519` 设置，"
+                       "或删除 sshPublicKey 由程序生成密钥对")
 
     public_key = raw.get("sshPublicKey")
     if public_key == "":
@@ -173,12 +203,13 @@ def _check_ssh_keys(collector: IssueCollector, raw: Mapping[str, Any], drafts: l
                       "不是 OpenSSH 公钥（ssh-ed25519 AAAA...、ssh-rsa AAAA... 或 ecdsa-sha2-...）；请填写 .pub 文件内容")
 
 
-def _read_k3s(collector: IssueCollector, value: Any, plan: checks.AddressPlan) -> K3sSettings | None:
+def _read_k3s(collector: IssueCollector, value: Any, plan: checks.AddressPlan) -> K3sSettings:
+    """Read the k3s section; invalid values are recorded and replaced by their defaults."""
     section = fields.read_mapping(collector, "k3s", value)
+    section_valid = section is not None
     if section is None:
-        return None
+        section = {}
     fields.check_keys(collector, "k3s", section, K3S_KEYS)
-    issues_before = len(collector.issues)
 
     version = fields.read_str(collector, "k3s.version", section.get("version")) or DEFAULT_K3S_VERSION
     version_ok = K3S_VERSION_RE.match(version) is not None
@@ -207,16 +238,8 @@ def _read_k3s(collector: IssueCollector, value: Any, plan: checks.AddressPlan) -
                       "必须是 https:// 地址，因为该脚本会在每台主机上以 root 身份运行")
 
     sha256 = _read_sha256(collector, section.get("installScriptSha256"))
-    pinned_by_url = version in url or quote(version, safe="") in url
-    if section.get("installScriptSha256") is None and version_ok and url_ok and not pinned_by_url:
-        collector.add(
-            "k3s.installScriptSha256", None,
-            f"is required because the install script URL {url} does not contain the K3s version, "
-            f"so the script could change under you; compute it with `curl -sfL {url} | sha256sum` "
-            "and set the 64 hex digits",
-            f"必须设置，因为安装脚本地址 {url} 不包含 K3s 版本号，脚本内容可能随时变化；"
-            f"请用 `curl -sfL {url} | sha256sum` 计算并填写 64 位十六进制值",
-        )
+    if url_ok and version_ok:
+        _check_script_pinned(collector, url, version, has_sha256="installScriptSha256" in section)
 
     install_mirror = fields.read_str(collector, "k3s.installMirror", section.get("installMirror"))
     if install_mirror is not None and install_mirror != CHINA_INSTALL_MIRROR:
@@ -234,6 +257,7 @@ def _read_k3s(collector: IssueCollector, value: Any, plan: checks.AddressPlan) -
                       "let the program generate one",
                       "包含空白字符；请只使用字母、数字和标点，或删除该键由程序生成")
 
+    # A null value has its own issue from check_keys and parses as None.
     cluster_cidr = fields.parse_ipv4_network(collector, "k3s.clusterCidr",
                                              section.get("clusterCidr", DEFAULT_CLUSTER_CIDR))
     service_cidr = fields.parse_ipv4_network(collector, "k3s.serviceCidr",
@@ -246,8 +270,9 @@ def _read_k3s(collector: IssueCollector, value: Any, plan: checks.AddressPlan) -
         collector.add("k3s.clusterCidr", str(cluster_cidr),
                       "must be /24 or larger, because K3s gives every node a /24; use e.g. 10.42.0.0/16",
                       "必须是 /24 或更大的网段，因为 K3s 为每个节点分配一个 /24；例如 10.42.0.0/16")
-    plan.cluster_cidr = cluster_cidr
-    plan.service_cidr = service_cidr
+    if section_valid:
+        plan.cluster_cidr = cluster_cidr
+        plan.service_cidr = service_cidr
 
     tls_sans = []
     for path, san in fields.read_str_list(collector, "k3s.tlsSans", section.get("tlsSans")):
@@ -261,20 +286,53 @@ def _read_k3s(collector: IssueCollector, value: Any, plan: checks.AddressPlan) -
     agent_args = _read_k3s_args(collector, "k3s.agentArgs", section.get("agentArgs"))
     registry_mirrors = _read_registry_mirrors(collector, section.get("registryMirrors"))
 
-    if len(collector.issues) > issues_before:
-        return None
-    assert cluster_cidr is not None and service_cidr is not None
     return K3sSettings(
-        version=version,
+        version=version if version_ok else DEFAULT_K3S_VERSION,
         install_script_url=url,
         install_script_sha256=sha256,
         install_mirror=install_mirror,
-        cluster_cidr=cluster_cidr,
-        service_cidr=service_cidr,
+        cluster_cidr=cluster_cidr or ipaddress.IPv4Network(DEFAULT_CLUSTER_CIDR),
+        service_cidr=service_cidr or ipaddress.IPv4Network(DEFAULT_SERVICE_CIDR),
         extra_tls_sans=tuple(tls_sans),
         extra_server_args=tuple(server_args),
         extra_agent_args=tuple(agent_args),
         registry_mirrors=tuple(registry_mirrors),
+    )
+
+
+def _check_script_pinned(collector: IssueCollector, url: str, version: str, *, has_sha256: bool) -> None:
+    """Reject branch URLs, and require installScriptSha256 unless the URL path names the K3s release.
+
+    The URL pins the script only when one segment of its path is the version,
+    as written or with '+' encoded as %2B (.../k3s/v1.35.6%2Bk3s1/install.sh).
+    The host, query and fragment pin nothing. A branch (master, main, HEAD,
+    refs/heads/...) is rejected even with a sha256: the digest would keep the
+    content fixed, but the branch moves on, so the next run fails on a
+    mismatch that the user cannot fix without changing the URL anyway.
+    """
+    segments = [unquote(segment) for segment in urlparse(url).path.split("/")]
+    branch = next((segment for segment in segments if segment.lower() in BRANCH_SEGMENTS), None)
+    if branch is not None:
+        collector.add(
+            "k3s.installScriptUrl", url,
+            f"points at the branch '{branch}', whose install script changes with every commit; use the "
+            f"release tag in the path (the default, {K3S_SCRIPT_URL_TEMPLATE.format(tag=quote(version, safe=''))})",
+            f"指向分支 '{branch}'，其安装脚本随每次提交变化；请在路径中使用发布标签（默认地址 "
+            f"{K3S_SCRIPT_URL_TEMPLATE.format(tag=quote(version, safe=''))}）",
+        )
+        return
+    if has_sha256:
+        return
+    if version in segments:
+        return
+    collector.add(
+        "k3s.installScriptSha256", None,
+        f"is required because the install script URL {url} does not contain the K3s version "
+        f"{version} as a path segment (like .../k3s/{quote(version, safe='')}/install.sh), so the script "
+        f"could change under you; compute it with `curl -sfL {url} | sha256sum` and set the 64 hex digits",
+        f"必须设置，因为安装脚本地址 {url} 的路径中没有以 K3s 版本 {version} 为一段"
+        f"（如 .../k3s/{quote(version, safe='')}/install.sh），脚本内容可能随时变化；"
+        f"请用 `curl -sfL {url} | sha256sum` 计算并填写 64 位十六进制值",
     )
 
 
@@ -343,12 +401,13 @@ def _read_registry_mirrors(collector: IssueCollector, value: Any) -> list[Regist
     return mirrors
 
 
-def _read_kilo(collector: IssueCollector, value: Any, plan: checks.AddressPlan) -> KiloSettings | None:
+def _read_kilo(collector: IssueCollector, value: Any, plan: checks.AddressPlan) -> KiloSettings:
+    """Read the kilo section; invalid values are recorded and replaced by their defaults."""
     section = fields.read_mapping(collector, "kilo", value)
+    section_valid = section is not None
     if section is None:
-        return None
+        section = {}
     fields.check_keys(collector, "kilo", section, KILO_KEYS)
-    issues_before = len(collector.issues)
 
     image = fields.read_str(collector, "kilo.imageRepository", section.get("imageRepository"))
     if image is None:
@@ -362,21 +421,28 @@ def _read_kilo(collector: IssueCollector, value: Any, plan: checks.AddressPlan) 
     subnet = fields.parse_ipv4_network(collector, "kilo.subnet", section.get("subnet", DEFAULT_KILO_SUBNET))
     port = fields.read_int(collector, "kilo.port", section.get("port", DEFAULT_KILO_PORT),
                            minimum=1, maximum=65535)
-    granularity = section.get("granularity", "location")
-    if granularity not in KILO_GRANULARITIES:
+    granularity = section.get("granularity")
+    if granularity is None:
+        granularity = "location"
+    elif granularity not in KILO_GRANULARITIES:
         collector.add("kilo.granularity", granularity,
                       "must be location (one WireGuard leader per location) or full (every node a peer)",
                       "必须是 location（每个 location 一个 WireGuard leader）或 full（每个节点都是对端）")
     skip_await = fields.read_bool(collector, "kilo.skipAwait", section.get("skipAwait"), False)
-    plan.kilo_subnet = subnet
-    if granularity in KILO_GRANULARITIES:
-        plan.granularity = granularity
+    if granularity not in KILO_GRANULARITIES:
+        granularity = "location"
+    if section_valid:
+        plan.kilo_subnet = subnet
+    plan.granularity = granularity
 
-    if len(collector.issues) > issues_before:
-        return None
-    assert subnet is not None and port is not None
-    return KiloSettings(version=KILO_VERSION, image_repository=image, subnet=subnet, port=port,
-                        granularity=granularity, skip_await=skip_await)
+    return KiloSettings(
+        version=KILO_VERSION,
+        image_repository=image if _is_image_repository(image) else DEFAULT_KILO_IMAGE,
+        subnet=subnet or ipaddress.IPv4Network(DEFAULT_KILO_SUBNET),
+        port=port if port is not None else DEFAULT_KILO_PORT,
+        granularity=granularity,
+        skip_await=skip_await,
+    )
 
 
 def _is_image_repository(image: str) -> bool:

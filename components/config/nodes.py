@@ -29,7 +29,12 @@ from components.errors import IssueCollector
 
 NODE_KEYS = ("name", "role", "location", "cloud", "publicIp", "privateIp",
              "persistentKeepalive", "kiloLeader", "ssh", "vm", "labels", "taints")
+# Their null values get the reader's "is required" message instead of the generic one.
+REQUIRED_NODE_KEYS = ("name", "role", "location")
 SSH_KEYS = ("user", "port", "host", "jumpHost")
+# Loopback names in the default /etc/hosts of Debian, Ubuntu and RHEL.
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "localhost4", "localhost4.localdomain4",
+                  "localhost6", "localhost6.localdomain6", "ip6-localhost", "ip6-loopback")
 ROLES = ("server", "agent")
 DEFAULT_CLOUD = "existing"
 
@@ -108,11 +113,16 @@ def read_nodes(collector: IssueCollector, value: Any) -> list[NodeDraft]:
 def _read_node(collector: IssueCollector, index: int, value: Any) -> NodeDraft:
     path = child("nodes", index)
     draft = NodeDraft(index=index, path=path)
+    if value is None:
+        collector.add(path, None, "is an empty list entry (YAML null); describe the node or delete the entry",
+                      "是空的列表条目（YAML null）；请填写节点信息或删除该条目")
+        draft.parsed = False
+        return draft
     node = fields.read_mapping(collector, path, value)
     if node is None:
         draft.parsed = False
         return draft
-    fields.check_keys(collector, path, node, NODE_KEYS)
+    fields.check_keys(collector, path, node, NODE_KEYS, required=REQUIRED_NODE_KEYS)
     # Keys the user meant to write, going by the suggestions for unknown keys.
     # A misspelled publicIp is reported once, not again as a missing address.
     intended = {fields.suggest(str(key), NODE_KEYS) for key in node if key not in NODE_KEYS}
@@ -126,8 +136,9 @@ def _read_node(collector: IssueCollector, index: int, value: Any) -> NodeDraft:
     draft.cloud = cloud or DEFAULT_CLOUD
 
     draft.public_ip = fields.parse_ipv4_address(collector, child(path, "publicIp"), node.get("publicIp"))
-    draft.public_ip_given = node.get("publicIp") is not None or "publicIp" in intended
-    draft.private_ip_given = node.get("privateIp") is not None or "privateIp" in intended
+    # A key written with a null value counts as given, because it has its own issue.
+    draft.public_ip_given = "publicIp" in node or "publicIp" in intended
+    draft.private_ip_given = "privateIp" in node or "privateIp" in intended
     draft.private_ip = fields.parse_ipv4_interface(collector, child(path, "privateIp"), node.get("privateIp"))
     draft.persistent_keepalive = fields.read_int(
         collector, child(path, "persistentKeepalive"), node.get("persistentKeepalive"),
@@ -159,6 +170,16 @@ def _read_name(collector: IssueCollector, path: str, value: Any) -> str | None:
             f"starting and ending with a letter or digit, at most 63 characters); use e.g. '{suggestion}'",
             "不是 RFC 1123 主机名（只能包含小写字母、数字、'-' 和 '.'，每段以字母或数字开头和结尾，"
             f"不超过 63 个字符）；可改为 '{suggestion}'",
+        )
+        return None
+    if name in LOOPBACK_NAMES:
+        collector.add(
+            name_path, value,
+            "is a loopback name that /etc/hosts maps to 127.0.0.1 or ::1 on every host, so the node "
+            "name would resolve to the local machine wherever it is looked up; choose another name, "
+            "e.g. 'node-1'",
+            "是回环名称，每台主机的 /etc/hosts 都把它指向 127.0.0.1 或 ::1，无论在哪里解析该节点名都会指向本机；"
+            "请换一个名称，例如 'node-1'",
         )
         return None
     return name
@@ -245,8 +266,10 @@ def _read_vm(collector: IssueCollector, path: str, node: Mapping[str, Any], draf
     if "vm" not in node:
         return
     vm_path = child(path, "vm")
-    vm = fields.read_mapping(collector, vm_path, node.get("vm"))
     draft.has_vm = True
+    if node.get("vm") is None:
+        return  # check_keys reported the null value
+    vm = fields.read_mapping(collector, vm_path, node.get("vm"))
     if vm is None:
         return
     clouds = ", ".join(VM_CLOUDS)

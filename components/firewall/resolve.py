@@ -35,17 +35,33 @@ class NodeAddress:
 
 @dataclass(frozen=True)
 class ResolvedRule:
-    """One rule resource: a table rule with exactly one source."""
+    """One rule resource: one source, and the ports of one table rule.
 
-    rule_key: str
+    On clouds whose rule resource takes a port list, ``combine_single_ports``
+    merges the single-port rules of one source into one ResolvedRule that
+    carries several table rules.
+    """
+
+    # Keys and reasons of the table rules, in table order.
+    rule_keys: tuple[str, ...]
+    reasons: tuple[str, ...]
     protocol: Protocol
-    ports: tuple[int, int] | None
+    # Inclusive port ranges of the table rules; None for protocols without ports.
+    ports: tuple[tuple[int, int], ...] | None
     direction: Direction
     # Exactly one of cidr and node is set; node is the name of the cluster
     # node whose public IP (/32) is the source.
     cidr: str | None
     node: str | None
-    description: str
+
+    @property
+    def rule_key(self) -> str:
+        """The table rule's key, or the keys joined with "+", e.g. ``kube-api+kubelet``."""
+        return "+".join(self.rule_keys)
+
+    @property
+    def description(self) -> str:
+        return f"k3s-multicloud {', '.join(self.rule_keys)}: {'; '.join(self.reasons)}"
 
     @property
     def name(self) -> str:
@@ -97,11 +113,43 @@ def resolve_rules(
                     continue
                 seen.add(label)
                 resolved.append(ResolvedRule(
-                    rule_key=rule.key, protocol=rule.protocol, ports=ports,
+                    rule_keys=(rule.key,), reasons=(rule.reason,), protocol=rule.protocol,
+                    ports=None if ports is None else (ports,),
                     direction=rule.direction, cidr=cidr, node=node,
-                    description=f"k3s-multicloud {rule.key}: {rule.reason}",
                 ))
     return resolved
+
+
+def combine_single_ports(rules: Sequence[ResolvedRule]) -> list[ResolvedRule]:
+    """Merge the single-port rules of one source, direction and protocol into one rule.
+
+    A security group with a server gets ``kube-api`` (6443) and ``kubelet``
+    (10250) for every node, so merging halves the per-node rules. Rules with
+    a port range stay on their own, because the Tencent Cloud and Huawei Cloud
+    rule resources document a single port, a port list or one range, not a
+    mix. A merged rule takes the place of the first rule it contains, and a
+    rule that has nothing to merge with is returned unchanged.
+    """
+    groups: dict[object, list[ResolvedRule]] = {}
+    for position, rule in enumerate(rules):
+        key: object = position
+        if rule.ports is not None and all(low == high for low, high in rule.ports):
+            key = (rule.direction, rule.protocol, rule.cidr, rule.node)
+        groups.setdefault(key, []).append(rule)
+    return [_merge(group) for group in groups.values()]
+
+
+def _merge(group: list[ResolvedRule]) -> ResolvedRule:
+    if len(group) == 1:
+        return group[0]
+    first = group[0]
+    return ResolvedRule(
+        rule_keys=tuple(key for rule in group for key in rule.rule_keys),
+        reasons=tuple(reason for rule in group for reason in rule.reasons),
+        protocol=first.protocol,
+        ports=tuple(dict.fromkeys(ports for rule in group for ports in rule.ports or ())),
+        direction=first.direction, cidr=first.cidr, node=first.node,
+    )
 
 
 def _expand(source: Source, vpc_cidr: ipaddress.IPv4Network, nodes: Sequence[NodeAddress],

@@ -19,8 +19,8 @@ def _table(rows: list[list[str]]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
 
 
-def render_summary(plan: MeshPlan, locale: str | None = "en") -> str:
-    """Return a table of segments and nodes, then the routes of every node."""
+def render_summary(plan: MeshPlan, locale: str | None = "en", *, routes: bool = True) -> str:
+    """Return a table of segments and nodes, then (with ``routes``) the routes of every node."""
     lines = [
         pick(
             f"# Kilo 0.7.0 mesh plan: granularity {plan.granularity}, subnet {plan.subnet}, port {plan.port}",
@@ -58,6 +58,9 @@ def render_summary(plan: MeshPlan, locale: str | None = "en") -> str:
     if left_out:
         lines += ["", pick("# Left out of the mesh: ", "# 不在网格中：", locale) + ", ".join(left_out)]
 
+    if not routes:
+        return "\n".join(lines) + "\n"
+
     for segment in plan.segments:
         for member in segment.members:
             lines += ["", f"routes {member.name}:"]
@@ -75,14 +78,19 @@ def render_all_showconf(plan: MeshPlan) -> str:
     return "\n".join(sections)
 
 
-def plan_outputs(cluster: ClusterConfig) -> dict[str, str]:
+def plan_outputs(cluster: ClusterConfig, plan: MeshPlan | None = None) -> dict[str, str]:
     """Return the stack outputs that show the planned mesh: DOT graph, leader configs, summary.
 
-    Keys are placeholders, so none of the values is secret.
+    ``plan`` is ``plan_mesh(cluster)`` when the caller already has it; planning
+    costs O(N^2) in the number of nodes, so the program plans once. Keys are
+    placeholders, so none of the values is secret. ``meshPlan`` leaves out the
+    per-node routes: they grow with the square of the node count (about 12 MB
+    of state at 300 nodes), and the CLI's ``plan`` command prints them.
     """
-    plan = plan_mesh(cluster)
+    if plan is None:
+        plan = plan_mesh(cluster)
     return {
         "meshGraph": render_graph(plan),
         "meshConf": render_all_showconf(plan),
-        "meshPlan": render_summary(plan, "en"),
+        "meshPlan": render_summary(plan, "en", routes=False),
     }

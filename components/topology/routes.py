@@ -7,6 +7,7 @@ location goes through ``tunl0``, with the node's private IP as source.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -29,19 +30,26 @@ def plan_routes(segments: Sequence[Segment], peers: Sequence[PlannedPeer]
     """Return the routes and rules of every node in the topology, keyed by node name."""
     routes: dict[str, tuple[Route, ...]] = {}
     rules: dict[str, tuple[Rule, ...]] = {}
+    # Every non-leader routes to the same destinations of each other segment,
+    # so they are listed once per segment instead of once per node pair.
+    remote_destinations = {segment.key: _remote_destinations(segment) for segment in segments}
     for own in segments:
         for member in own.members:
             if member is own.leader:
                 node_routes, node_rules = _leader_routes(member, own, segments, peers)
             else:
-                node_routes, node_rules = _member_routes(member, own, segments, peers)
+                node_routes, node_rules = _member_routes(member, own, segments, peers,
+                                                         remote_destinations)
             routes[member.name] = tuple(node_routes)
             rules[member.name] = tuple(node_rules)
     return routes, rules
 
 
+# Every node routes to the /32 of every other node, so the same few hundred
+# networks are built again and again; parsing one costs microseconds.
+@functools.cache
 def _host_network(address: IPv4Address) -> IPv4Network:
-    return ipaddress.IPv4Network(f"{address}/32")
+    return ipaddress.IPv4Network((int(address), 32))
 
 
 def _local_routes(self_node: PlannedNode, own: Segment, from_leader: bool
@@ -94,8 +102,21 @@ def _leader_routes(leader: PlannedNode, own: Segment, segments: Sequence[Segment
     return routes, rules
 
 
+def _remote_destinations(segment: Segment) -> tuple[IPv4Network, ...]:
+    """Return the pod CIDRs of the segment's members, then the /32s of their private IPs."""
+    pod_cidrs = []
+    for remote in segment.members:
+        assert remote.pod_cidr is not None
+        pod_cidrs.append(remote.pod_cidr)
+    hosts = [_host_network(remote.private_ip.ip) for remote in segment.members
+             if remote.private_ip is not None]
+    return tuple(pod_cidrs + hosts)
+
+
 def _member_routes(member: PlannedNode, own: Segment, segments: Sequence[Segment],
-                   peers: Sequence[PlannedPeer]) -> tuple[list[Route], list[Rule]]:
+                   peers: Sequence[PlannedPeer],
+                   remote_destinations: dict[str, tuple[IPv4Network, ...]]
+                   ) -> tuple[list[Route], list[Rule]]:
     """Routes of a non-leader: everything outside its location goes to the leader's private IP."""
     routes: list[Route] = []
     rules: list[Rule] = []
@@ -110,12 +131,8 @@ def _member_routes(member: PlannedNode, own: Segment, segments: Sequence[Segment
             routes += local_routes
             rules += local_rules
             continue
-        for remote in segment.members:
-            assert remote.pod_cidr is not None
-            routes.append(Route(remote.pod_cidr, TUNNEL_INTERFACE, gateway, source))
-        for remote in segment.members:
-            if remote.private_ip is not None:
-                routes.append(Route(_host_network(remote.private_ip.ip), TUNNEL_INTERFACE, gateway, source))
+        routes += [Route(destination, TUNNEL_INTERFACE, gateway, source)
+                   for destination in remote_destinations[segment.key]]
     for peer in peers:
         for network in peer.allowed_ips:
             routes.append(Route(network, TUNNEL_INTERFACE, gateway, source))

@@ -43,6 +43,16 @@ def test_network_and_instance(mocks):
     assert int(instance.inputs["systemDiskSize"]) == 40
 
 
+def test_instance_tags_public_ip_request(mocks):
+    build(ali_only())
+
+    instance = mocks.named("ali1")
+    # Every VM gets a public IP from its bandwidth, and the tag states it for
+    # the policy pack.
+    assert instance.inputs["tags"] == {"k3smc-public-ip": "true"}
+    assert instance.inputs["internetMaxBandwidthOut"]
+
+
 def test_explicit_provider_everywhere(mocks):
     build(ali_only())
 

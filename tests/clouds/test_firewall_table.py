@@ -15,11 +15,13 @@ from components.firewall import (
     Source,
     check_admin_cidrs,
     parse_firewall_settings,
+    combine_single_ports,
     resolve_rules,
+    rules_for_cloud,
     translate,
 )
 from components.firewall.translate import CIDR_ARGUMENT
-from tests.clouds.rule_coverage import world_open_ports
+from tests.clouds.rule_coverage import coverage, world_open_ports
 
 CLOUDS = ("alicloud", "tencentcloud", "huaweicloud")
 NODES = (
@@ -57,7 +59,7 @@ def _camel(name: str) -> str:
 def world_open(settings=FirewallSettings(), rules=RULES):
     found = []
     for cloud in CLOUDS:
-        for rule in resolve(settings, rules):
+        for rule in rules_for_cloud(cloud, resolve(settings, rules)):
             for port in world_open_ports(cloud, wire_args(cloud, rule)):
                 found.append((cloud, rule.name, port))
     return found
@@ -101,9 +103,9 @@ def test_rule_sources_per_table_row():
         "ipip-10.10.0.0-16",
         "egress-0.0.0.0-0",
     }
-    assert rules["etcd-node-s1"].ports == (2379, 2380)
+    assert rules["etcd-node-s1"].ports == ((2379, 2380),)
     assert rules["wireguard-0.0.0.0-0"].protocol == "udp"
-    assert rules["wireguard-0.0.0.0-0"].ports == (51820, 51820)
+    assert rules["wireguard-0.0.0.0-0"].ports == ((51820, 51820),)
 
 
 def test_agent_only_group_skips_server_rules():
@@ -144,6 +146,72 @@ def test_translation_per_cloud(cloud):
     }[cloud]
     assert etcd[expected[0]] == expected[1]
     assert etcd[expected[2]] == expected[3]
+
+
+def admitted(cloud, rules):
+    """Every (direction, protocol, port range, source) that the rules admit on ``cloud``."""
+    found = set()
+    for rule in rules:
+        direction, protocol, ranges, cidr = coverage(cloud, wire_args(cloud, rule))
+        found |= {(direction, protocol, port_range, cidr) for port_range in ranges}
+    return found
+
+
+@pytest.mark.parametrize("cloud", ["tencentcloud", "huaweicloud"])
+@pytest.mark.parametrize("settings", SETTINGS + (
+    FirewallSettings(open_to_world=("ssh", "kube-api", "kubelet")),))
+def test_combined_rules_admit_same_traffic(cloud, settings):
+    separate = resolve(settings)
+    combined = rules_for_cloud(cloud, separate)
+
+    assert len(combined) < len(separate)
+    assert admitted(cloud, combined) == admitted(cloud, separate)
+
+
+def test_combine_single_ports_per_source():
+    rules = {rule.name: rule for rule in combine_single_ports(resolve())}
+
+    assert set(rules) == {
+        "ssh+kube-api-192.0.2.0-24",
+        "kube-api+kubelet-node-s1", "kube-api+kubelet-node-s2", "kube-api+kubelet-node-a1",
+        "etcd-node-s1", "etcd-node-s2",
+        "wireguard-0.0.0.0-0",
+        "ipip-10.10.0.0-16",
+        "egress-0.0.0.0-0",
+    }
+    merged = rules["kube-api+kubelet-node-s1"]
+    assert merged.ports == ((6443, 6443), (10250, 10250))
+    assert merged.description.startswith("k3s-multicloud kube-api, kubelet: Kubernetes API")
+    assert translate("tencentcloud", merged)["port_range"] == "6443,10250"
+    assert translate("huaweicloud", merged)["ports"] == "6443,10250"
+    assert translate("huaweicloud", rules["ssh+kube-api-192.0.2.0-24"])["ports"] == "22,6443"
+
+
+def test_combine_keeps_unmerged_rules_unchanged():
+    separate = {rule.name: rule for rule in resolve()}
+    combined = {rule.name: rule for rule in combine_single_ports(resolve())}
+    for name in ("etcd-node-s1", "wireguard-0.0.0.0-0", "ipip-10.10.0.0-16", "egress-0.0.0.0-0"):
+        assert combined[name] == separate[name]
+    assert combined["etcd-node-s1"].description == (
+        "k3s-multicloud etcd: embedded etcd client and peer traffic between servers")
+
+
+def test_alicloud_keeps_one_rule_per_port():
+    separate = resolve()
+    assert rules_for_cloud("alicloud", separate) == separate
+
+    merged = next(rule for rule in combine_single_ports(separate) if len(rule.ports or ()) > 1)
+    with pytest.raises(ValueError, match="one port range"):
+        translate("alicloud", merged)
+
+
+def test_adding_node_only_adds_combined_rules():
+    before = {rule.name: rule for rule in combine_single_ports(resolve())}
+    after = {rule.name: rule for rule in combine_single_ports(
+        resolve(nodes=NODES + (NodeAddress("a2", False, True),)))}
+
+    assert all(after[name] == rule for name, rule in before.items())
+    assert set(after) - set(before) == {"kube-api+kubelet-node-a2"}
 
 
 def test_parse_firewall_settings():

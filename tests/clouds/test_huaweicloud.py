@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 
 from tests.clouds import configs
@@ -43,6 +45,16 @@ def test_network_and_instance(mocks):
     assert instance.inputs["keyPair"] == "k3s-multicloud-test-cn-north-4"
 
 
+def test_instance_tags_public_ip_request(mocks):
+    build(hw_only())
+
+    instance = mocks.named("hw1")
+    # Every VM gets a public IP from its bandwidth, and the tag states it for
+    # the policy pack.
+    assert instance.inputs["tags"] == {"k3smc-public-ip": "true"}
+    assert instance.inputs["eipType"]
+
+
 def test_rules_port_protocol_source(mocks):
     build(hw_only())
     rules = {rule.name: rule.inputs for rule in mocks.of_type(RULE)}
@@ -59,6 +71,21 @@ def test_rules_port_protocol_source(mocks):
     assert rules[f"{PREFIX}-egress-0.0.0.0-0"]["direction"] == "egress"
     for inputs in rules.values():
         assert inputs["ethertype"] == "IPv4"
+
+
+def test_server_group_combines_single_ports(mocks):
+    nodes = [dataclasses.replace(node, role="server") if node.name == "hw1" else node
+             for node in configs.seed_nodes() if node.cloud not in ("alicloud", "tencentcloud")]
+    build(configs.cluster(nodes))
+    rules = {rule.name: rule.inputs for rule in mocks.of_type(RULE)}
+
+    api_from_ty1 = rules[f"{PREFIX}-kube-api+kubelet-node-ty1"]
+    assert (api_from_ty1["ports"], api_from_ty1["remoteIpPrefix"]) == ("6443,10250", "203.0.113.10/32")
+    admin = rules[f"{PREFIX}-ssh+kube-api-198.51.100.0-24"]
+    assert (admin["ports"], admin["remoteIpPrefix"]) == ("22,6443", configs.ADMIN_CIDR)
+    etcd = rules[f"{PREFIX}-etcd-node-hw1"]
+    assert (etcd["ports"], etcd["remoteIpPrefix"]) == ("2379-2380", f"{SEED_PUBLIC_IPS['hw1']}/32")
+    assert not [name for name in rules if name.endswith(("-kubelet-node-ty1", "-kube-api-node-ty1"))]
 
 
 def test_host_shape(mocks):

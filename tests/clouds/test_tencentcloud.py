@@ -48,6 +48,16 @@ def test_network_and_instance(mocks):
     assert instance.inputs["systemDiskType"] == "CLOUD_PREMIUM"
 
 
+def test_instance_tags_public_ip_request(mocks):
+    build(tx_only())
+
+    instance = mocks.named("tx1")
+    # Every VM gets a public IP from its bandwidth, and the tag states it for
+    # the policy pack.
+    assert instance.inputs["tags"] == {"k3smc-public-ip": "true"}
+    assert instance.inputs["allocatePublicIp"]
+
+
 def test_rules_are_single_group_rules(mocks):
     build(tx_only())
     assert not mocks.of_type("tencentcloud:Security/groupRuleSet:GroupRuleSet")
@@ -73,13 +83,19 @@ def test_server_gets_api_and_etcd_rules(mocks):
     build(tx_only(role="server"))
     rules = {rule.name: rule.inputs for rule in mocks.of_type(RULE)}
 
-    api_from_ty1 = rules[f"{PREFIX}-kube-api-node-ty1"]
-    assert (api_from_ty1["portRange"], api_from_ty1["cidrIp"]) == ("6443", "203.0.113.10/32")
-    assert rules[f"{PREFIX}-kube-api-198.51.100.0-24"]["cidrIp"] == configs.ADMIN_CIDR
+    # GroupRule takes a port list, so the API and kubelet share one rule per source.
+    api_from_ty1 = rules[f"{PREFIX}-kube-api+kubelet-node-ty1"]
+    assert (api_from_ty1["portRange"], api_from_ty1["cidrIp"]) == ("6443,10250", "203.0.113.10/32")
+    assert f"{PREFIX}-kube-api-node-ty1" not in rules
+    assert f"{PREFIX}-kubelet-node-ty1" not in rules
+    admin = rules[f"{PREFIX}-ssh+kube-api-198.51.100.0-24"]
+    assert (admin["portRange"], admin["cidrIp"]) == ("22,6443", configs.ADMIN_CIDR)
+    assert len(admin["description"]) <= 100
+    # A port range stays in a rule of its own.
     etcd = rules[f"{PREFIX}-etcd-node-tx1"]
     assert (etcd["portRange"], etcd["cidrIp"]) == ("2379-2380", f"{SEED_PUBLIC_IPS['tx1']}/32")
     # bd1 is an agent: it reaches the API but not etcd.
-    assert f"{PREFIX}-kube-api-node-bd1" in rules
+    assert f"{PREFIX}-kube-api+kubelet-node-bd1" in rules
     assert f"{PREFIX}-etcd-node-bd1" not in rules
 
 

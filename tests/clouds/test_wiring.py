@@ -86,9 +86,9 @@ def test_host_waits_for_rules_naming_it(mocks):
     result = build(vm_servers())
     names = {resource._name for resource in result.hosts["tx1"].depends_on}
     assert {"tx1", "alicloud-cn-hangzhou-kube-api-node-tx1", "huaweicloud-cn-north-4-etcd-node-tx1",
-            "tencentcloud-ap-guangzhou-ssh-198.51.100.0-24"} <= names
+            "tencentcloud-ap-guangzhou-ssh+kube-api-198.51.100.0-24"} <= names
     # Rules that name other nodes belong to those nodes.
-    assert "tencentcloud-ap-guangzhou-kubelet-node-ali1" not in names
+    assert "tencentcloud-ap-guangzhou-kube-api+kubelet-node-ali1" not in names
 
 
 def test_existing_host_gets_rule_dependencies(mocks):
@@ -102,7 +102,7 @@ def test_existing_host_gets_rule_dependencies(mocks):
     updated = result.with_firewall_dependencies({"bd1": host})["bd1"]
     names = {resource._name for resource in updated.depends_on}
     assert "alicloud-cn-hangzhou-kube-api-node-bd1" in names
-    assert "huaweicloud-cn-north-4-kubelet-node-bd1" in names
+    assert "huaweicloud-cn-north-4-kube-api+kubelet-node-bd1" in names
     assert len(updated.depends_on) == len(result.rules_by_node["bd1"])
 
 

@@ -3,9 +3,12 @@
     python -m tests.e2e        (as root; `make e2e` runs this)
 
 Each step is reported as PASS, FAIL or SKIP with its name. The steps create
-three test hosts, run preview and up, and check the installer records, the
-Kubernetes objects and the secrets in state. Then they run up again with no
-changes and remove an agent. They check that the agent was drained, deleted
+three test hosts and run preview and up with the repository's policy pack. A
+preview of the program with a defect injected (the kubeconfig read with a
+non-secret stdout) must be stopped by the pack before it touches a host. The
+steps then check the installer records, the Kubernetes objects and the
+secrets in state. Then they run up again with no changes and remove an
+agent, both with the policy pack. They check that the agent was drained, deleted
 and uninstalled and that the other hosts stayed as they were. Last, they
 destroy the stack and check that the hosts are clean. A failed step skips the
 steps after it; the hosts are destroyed in every case. Logs and state stay
@@ -20,7 +23,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from tests.e2e import checks, controller, environment, stack
+from tests.e2e import checks, controller, environment, harness, policy_pack, stack
 from tests.e2e.harness import Run
 
 RESULT_WORDS = {True: "PASS", False: "FAIL", None: "SKIP"}
@@ -42,6 +45,7 @@ class Scenario:
         return [
             ("create-hosts", self.create_hosts),
             ("preview", self.preview),
+            ("policy-stops-preview", self.policy_stops_preview),
             ("up", self.up),
             ("check-installer-records", lambda: checks.check_installer_records(self.run)),
             ("check-kubernetes-objects", lambda: checks.check_kubernetes_objects(self.run)),
@@ -60,31 +64,66 @@ class Scenario:
         self.run.start(self.layout)
 
     def preview(self) -> None:
-        result = self.run.pulumi("preview", "preview")
+        events: list = []
+        result = self.run.pulumi("preview", "preview", with_policy_pack=True, events=events)
         changes = result.change_summary
         checks.expect(changes.get("create", 0) > 0, f"preview plans no creates: {changes}")
         checks.expect(set(changes) <= {"create"}, f"preview of a new stack plans more than creates: {changes}")
+        checks.check_policy_pack_passed(events, "preview")
+
+    def policy_stops_preview(self) -> None:
+        self.remember_hosts()
+        logins_before = {name: checks.accepted_logins(host) for name, host in self.run.topology.hosts.items()}
+        events: list = []
+        log_name = "policy-stops-preview"
+
+        try:
+            self.run.pulumi("preview", log_name, with_policy_pack=True, events=events,
+                            program_override=policy_pack.with_public_kubeconfig(harness.program))
+        except AssertionError as error:
+            failure = str(error)
+        else:
+            raise AssertionError(f"preview passed although {policy_pack.KUBECONFIG_READ} was registered "
+                                 f"without a secret stdout; see logs/{log_name}.log")
+
+        checks.check_policy_stopped(self.run, events, log_name, failure)
+        for name, host in self.run.topology.hosts.items():
+            logins = checks.accepted_logins(host)
+            checks.expect(logins == logins_before[name],
+                          f"the stopped preview logged in to host {name} over SSH "
+                          f"({logins_before[name]} -> {logins} logins)")
+            changes = checks.tree_changes(self.trees_before[name], checks.snapshot(self.run, host))
+            checks.expect(not changes, f"the stopped preview changed host {name}: {changes[:10]}")
+        self.check_no_new_installs(self.layout)
+        resources = self.state_resources()
+        checks.expect(not resources, f"the stopped preview left {len(resources)} resources in state")
 
     def up(self) -> None:
-        result = self.run.pulumi("up", "up")
+        events: list = []
+        result = self.run.pulumi("up", "up", with_policy_pack=True, events=events)
         checks.expect(result.summary.result == "succeeded", f"up ended with {result.summary.result}")
+        checks.check_policy_pack_passed(events, "up")
 
     def check_state_secrets(self) -> None:
         checks.check_state_secrets(self.run, self.host(checks.first_server(self.run).host.name))
 
     def second_up(self) -> None:
         self.remember_hosts()
-        result = self.run.pulumi("up", "second-up")
+        events: list = []
+        result = self.run.pulumi("up", "second-up", with_policy_pack=True, events=events)
         changes = result.summary.resource_changes or {}
         checks.expect(set(changes) <= {"same"}, f"second up changed resources: {changes}; see logs/second-up.log")
+        checks.check_policy_pack_passed(events, "the second up")
         self.check_no_new_installs(self.run.nodes)
 
     def remove_agent(self) -> None:
         self.remember_hosts()
         remaining = [n for n in self.layout if n is not self.removed]
         self.run.set_nodes(remaining)
-        result = self.run.pulumi("up", "remove-agent")
+        events: list = []
+        result = self.run.pulumi("up", "remove-agent", with_policy_pack=True, events=events)
         changes = result.summary.resource_changes or {}
+        checks.check_policy_pack_passed(events, "the up that removes an agent")
         checks.expect(changes.get("delete", 0) > 0, f"removing {self.removed.host.name} deleted nothing: {changes}")
         checks.expect(not changes.get("create") and not changes.get("replace"),
                       f"removing {self.removed.host.name} created or replaced resources: {changes}")
@@ -122,15 +161,18 @@ class Scenario:
             if leftovers:
                 problems.append(f"{host.name}: {leftovers}")
         checks.expect(not problems, f"hosts not clean after destroy: {problems}")
-        assert self.run.stack is not None
-        deployment = self.run.stack.export_stack().deployment or {}
-        resources = deployment.get("resources") or []
+        resources = self.state_resources()
         checks.expect(not resources, f"{len(resources)} resources remain in state after destroy")
 
     # ------------------------------------------------------------ helpers
 
     def host(self, name: str):
         return self.run.topology.hosts[name]
+
+    def state_resources(self) -> list:
+        assert self.run.stack is not None
+        deployment = self.run.stack.export_stack().deployment or {}
+        return deployment.get("resources") or []
 
     def remember_hosts(self) -> None:
         self.records_before = {n.host.name: len(self.run.install_records(n.host.name)) for n in self.layout}

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from tests.e2e import stack
+from tests.e2e import policy_pack, stack
 from tests.e2e.harness import Run
 from tests.e2e.topology import PRIVATE_DIRS, PRIVATE_FILES, TestHost
 
@@ -204,3 +204,48 @@ def k3s_leftovers(run: Run, host: TestHost) -> list[str]:
     for pid, cmdline in run.topology.namespace_processes(host):
         leftovers.append(f"process {pid}: {cmdline[:120]}")
     return leftovers
+
+
+# ---------------------------------------------------------------- policy pack
+
+
+def check_policy_pack_passed(events: list, operation: str) -> None:
+    """The policy pack ran during ``operation`` and reported no violation."""
+    packs = policy_pack.packs_run(events)
+    expect(policy_pack.POLICY_PACK_NAME in packs,
+           f"{operation} ran without the policy pack {policy_pack.POLICY_PACK_NAME}; packs run: {packs}")
+    found = policy_pack.violations(events)
+    expect(not found, f"the policy pack reported violations during {operation}: "
+                      f"{[violation.describe() for violation in found]}")
+
+
+def check_policy_stopped(run: Run, events: list, log_name: str, failure: str) -> None:
+    """The preview failed because of one mandatory violation: the kubeconfig read's stdout.
+
+    ``failure`` is the error of the failed preview, shown when no policy
+    caused it.
+    """
+    found = policy_pack.violations(events)
+    expect(found, f"the preview failed, but no policy reported a violation: {failure}")
+    for violation in found:
+        expect(violation.policy == policy_pack.SECRET_POLICY,
+               f"expected only {policy_pack.SECRET_POLICY} to fail, also got {violation.describe()}")
+        expect(violation.enforcement == "mandatory",
+               f"{violation.policy} was reported as {violation.enforcement!r}, expected 'mandatory'")
+        expect(violation.urn.endswith(f"::{policy_pack.KUBECONFIG_READ}"),
+               f"{violation.policy} was reported on {violation.urn}, expected {policy_pack.KUBECONFIG_READ}")
+
+    # The text a user reads: the CLI prints each violation as
+    # "<pack>@v<version> [mandatory]  <policy>  (<type>: <name>)".
+    output = (run.logs / f"{log_name}.log").read_text()
+    expect(any("[mandatory]" in line and policy_pack.SECRET_POLICY in line for line in output.splitlines()),
+           f"the output of the stopped preview has no [mandatory] line naming {policy_pack.SECRET_POLICY}; "
+           f"see logs/{log_name}.log")
+
+
+def accepted_logins(host: TestHost) -> int:
+    """Count the SSH logins that the host's sshd accepted so far."""
+    log = host.state_dir / "sshd.log"
+    if not log.exists():
+        return 0
+    return sum(1 for line in log.read_text(errors="replace").splitlines() if "Accepted publickey" in line)

@@ -82,6 +82,9 @@ def pulumi_environment(run_dir: Path, bin_dir: Path) -> dict[str, str]:
         "PATH": f"{bin_dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         # Keep a developer's kubeconfig away from the Kubernetes provider.
         "KUBECONFIG": str(run_dir / "no-kubeconfig"),
+        # policy/run-pack.sh starts the policy pack with this Python, because
+        # it has pulumi-policy and no Python on the PATH above has it.
+        "K3SMC_POLICY_PYTHON": sys.executable,
     }
 
 

@@ -13,13 +13,14 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pulumi import automation as auto
 
-from tests.e2e import environment, stack
+from tests.e2e import environment, policy_pack, stack
 from tests.e2e.topology import CONTROLLER_PUBLIC_IP, Topology
 
 INSTALLER_PORT = 8443
@@ -103,17 +104,35 @@ class Run:
 
         return path, handle, write
 
-    def pulumi(self, operation: str, log_name: str) -> Any:
-        """Run preview, up or destroy with its output in logs/<log_name>.log."""
+    def pulumi(self, operation: str, log_name: str, *, with_policy_pack: bool = False,
+               events: list[auto.EngineEvent] | None = None,
+               program_override: Callable[[], None] | None = None) -> Any:
+        """Run preview, up or destroy with its output in logs/<log_name>.log.
+
+        ``with_policy_pack`` runs the repository's policy pack (preview and up
+        only), ``events`` collects the engine events, and ``program_override``
+        replaces the inline program for this one operation.
+        """
         assert self.stack is not None
         path, handle, write = self._output_log(log_name)
+        options: dict[str, Any] = {"on_output": write, "color": "never"}
+        if events is not None:
+            options["on_event"] = events.append
+        if operation in ("preview", "up"):
+            options["diff"] = True
+            if with_policy_pack:
+                options["policy_packs"] = [str(policy_pack.POLICY_PACK)]
+            if program_override is not None:
+                options["program"] = program_override
+        elif with_policy_pack or program_override is not None:
+            raise ValueError(f"pulumi {operation} takes neither a policy pack nor another program")
         try:
             if operation == "preview":
-                return self.stack.preview(on_output=write, color="never", diff=True)
+                return self.stack.preview(**options)
             if operation == "up":
-                return self.stack.up(on_output=write, color="never", diff=True)
+                return self.stack.up(**options)
             if operation == "destroy":
-                return self.stack.destroy(on_output=write, color="never")
+                return self.stack.destroy(**options)
             raise ValueError(f"unknown operation {operation}")
         except auto.CommandError as error:
             # The engine's diagnostics (the failed command's output) are on stderr.
@@ -121,9 +140,12 @@ class Run:
             stderr_path = self.logs / f"{log_name}.stderr.log"
             stderr_path.write_text(stderr)
             last_lines = "\n".join(line[:400] for line in stderr.strip().splitlines()[-15:])
+            # A policy violation appears only in the output and the events, not on stderr.
+            violations = [v.describe() for v in policy_pack.violations(events or [])]
+            reported = f"\npolicy violations: {violations}" if violations else ""
             raise AssertionError(
                 f"pulumi {operation} failed; output in {path}, errors in {stderr_path}; last error lines:\n"
-                f"{last_lines}") from None
+                f"{last_lines}{reported}") from None
         finally:
             handle.close()
 

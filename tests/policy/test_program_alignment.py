@@ -9,11 +9,13 @@ import ipaddress
 import re
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 
+from components.clouds.common import PUBLIC_IP_TAG
 from components.config.model import FirewallSettings
-from components.firewall import CIDR_ARGUMENT, NodeAddress, resolve_rules, translate
+from components.firewall import CIDR_ARGUMENT, NodeAddress, resolve_rules, rules_for_cloud, translate
 from components.kubeconfig import read_command
 from k3smc_policy.firewall import (
     ALICLOUD_RULE,
@@ -21,9 +23,13 @@ from k3smc_policy.firewall import (
     TENCENTCLOUD_RULE,
     no_public_admin_ports,
 )
+from k3smc_policy.public_ip import VM_TYPES, vm_public_ip_matches_config
 from k3smc_policy.secret_outputs import kubeconfig_and_token_secret
 from k3smc_policy.versions import REMOTE_COMMAND, container_images_pinned, k3s_version_pinned
 from policy_fakes import REPO_ROOT, resource_args, violations
+from tests.clouds import configs
+from tests.clouds.helpers import build as build_vm_hosts
+from tests.clouds.mocks import CloudMocks
 
 RULE_TYPES = {
     "alicloud": ALICLOUD_RULE,
@@ -41,14 +47,14 @@ def wire_name(python_name: str) -> str:
 
 
 def rendered_rules(cloud: str, settings: FirewallSettings) -> list[dict]:
-    rules = resolve_rules(
+    rules = rules_for_cloud(cloud, resolve_rules(
         vpc_cidr=ipaddress.ip_network("172.21.128.0/20"),
         has_server=True,
         nodes=[NodeAddress("ty1", True, True), NodeAddress("ali1", False, True)],
         admin_cidrs=[ipaddress.ip_network("198.51.100.0/24")],
         settings=settings,
         wireguard_port=51820,
-    )
+    ))
     rendered = []
     for rule in rules:
         args = dict(translate(cloud, rule))
@@ -153,3 +159,33 @@ def test_rendered_kilo_daemon_set_latest_fails(name, daemon_set):
     args = resource_args("kubernetes:apps/v1:DaemonSet", yaml.safe_load(text), "kilo")
 
     assert violations(container_images_pinned, args)
+
+
+@pytest.fixture
+def cloud_mocks():
+    """Record the cloud resources that create_vm_hosts registers, for one test."""
+    recorder = CloudMocks()
+    pulumi.runtime.set_mocks(recorder, project="k3s-multicloud", stack="test", preview=False)
+    pulumi.runtime.set_all_config({}, [])
+    yield recorder
+    pulumi.runtime.set_all_config({}, [])
+
+
+def registered_vms(recorder: CloudMocks) -> list:
+    build_vm_hosts(configs.cluster())
+    vms = [resource for resource in recorder.resources if resource.typ in VM_TYPES]
+    assert sorted(vm.typ for vm in vms) == sorted(VM_TYPES)
+    return vms
+
+
+def test_program_vms_pass_public_ip_policy(cloud_mocks):
+    for vm in registered_vms(cloud_mocks):
+        args = resource_args(vm.typ, vm.inputs, vm.name)
+        assert violations(vm_public_ip_matches_config, args) == [], vm.name
+
+
+def test_program_vm_with_wrong_tag_fails(cloud_mocks):
+    for vm in registered_vms(cloud_mocks):
+        props = {**vm.inputs, "tags": {PUBLIC_IP_TAG: "false"}}
+        [message] = violations(vm_public_ip_matches_config, resource_args(vm.typ, props, vm.name))
+        assert "requests a public IP" in message

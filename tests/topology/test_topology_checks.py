@@ -243,3 +243,22 @@ def test_issues_render_both_languages():
         collector.raise_if_any()
     assert "kilo.subnet = '10.4.0.0/30'" in error.value.render("en")
     assert "Kilo 子网只有 2 个可用地址" in error.value.render("zh")
+
+
+def test_overlapping_pairs_match_brute_force():
+    import itertools
+    import random
+
+    from components.topology.checks import _overlapping_pairs
+
+    generator = random.Random(7)
+    for _ in range(200):
+        networks = []
+        for _ in range(generator.randint(0, 12)):
+            prefix = generator.choice((8, 16, 20, 24, 24, 32, 32))
+            address = generator.choice((0x0A000000, 0x0A2C0000, 0xC0A80000)) + generator.randrange(1 << 12) * 256
+            networks.append(ipaddress.IPv4Network((address, prefix), strict=False))
+        expected = [(i, j) for i, j in itertools.combinations(range(len(networks)), 2)
+                    if networks[i].overlaps(networks[j])]
+
+        assert _overlapping_pairs(networks) == expected, networks

@@ -158,3 +158,101 @@ def test_module_entry_point_dev_stack():
         if got != want:
             assert want.startswith("Endpoint = ")
             assert re.fullmatch(r"Endpoint = <(ali1|hw1|tx1)-public-ip>:51820", got)
+
+
+def _vm_nodes(**vm):
+    nodes = [dict(node) for node in DEV_STACK_NODES]
+    ali1 = nodes[3]
+    for key in ("publicIp", "privateIp"):
+        ali1.pop(key)
+    ali1["cloud"] = "alicloud"
+    ali1["vm"] = {"region": "cn-hangzhou", **vm}
+    return nodes
+
+
+def test_cli_vm_without_admin_cidrs_exit_2(tmp_path, capsys):
+    code = main([str(_write_stack(tmp_path, nodes=_vm_nodes())), "plan"])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert "adminCidrs = []: is required with VMs" in captured.err
+
+
+def test_cli_vpc_overlapping_pods_exit_2(tmp_path, capsys):
+    nodes = _vm_nodes(vpcCidr="10.40.0.0/14", subnetCidr="10.40.1.0/24")
+
+    code = main([str(_write_stack(tmp_path, nodes=nodes)), "graph"])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert "nodes[3].vm.vpcCidr = '10.40.0.0/14': overlaps k3s.clusterCidr" in captured.err
+
+
+def test_cli_mesh_problem_listed_with_config_errors(tmp_path, capsys):
+    nodes = _vm_nodes()
+    nodes[4]["kiloLeader"] = True
+    nodes[5]["kiloLeader"] = True
+
+    code = main([str(_write_stack(tmp_path, nodes=nodes)), "graph"])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert "invalid stack config: 2 problem(s)" in captured.err
+    assert "nodes[5].kiloLeader = True" in captured.err
+
+
+BROKEN_STACK_FILES = [
+    ("yaml-syntax", "config:\n  k3s-multicloud:nodes: [\n", "is not valid YAML: line 3, column 1",
+     "不是有效的 YAML：第 3 行第 1 列"),
+    ("document-list", "- a\n- b\n", "the document of", "文档是列表，不是映射"),
+    ("config-list", "config:\n- x\n", "the config section of", "config 部分是列表，不是映射"),
+    ("config-string", "config: nodes\n", "is a string, not a mapping", "config 部分是字符串，不是映射"),
+]
+
+
+@pytest.mark.parametrize("text, english, chinese", [case[1:] for case in BROKEN_STACK_FILES],
+                         ids=[case[0] for case in BROKEN_STACK_FILES])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_cli_broken_stack_file_exit_2(tmp_path, capsys, monkeypatch, language, text, english, chinese):
+    monkeypatch.setenv("K3SMC_LANG", language)
+    stack_file = tmp_path / "Pulumi.ci.yaml"
+    stack_file.write_text(text)
+
+    code = main([str(stack_file), "plan"])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert captured.err.startswith("error: " if language == "en" else "错误：")
+    assert (english if language == "en" else chinese) in captured.err
+    assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("en", "not found; pass the path of a stack file"), ("zh", "找不到"),
+])
+def test_cli_missing_stack_file_exit_2(tmp_path, capsys, monkeypatch, language, expected):
+    monkeypatch.setenv("K3SMC_LANG", language)
+
+    code = main([str(tmp_path / "Pulumi.nothere.yaml"), "graph"])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert expected in captured.err
+
+
+def test_module_entry_point_broken_file(tmp_path):
+    stack_file = tmp_path / "Pulumi.ci.yaml"
+    stack_file.write_text("config: [\n")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "components.topology", str(stack_file), "plan"],
+        cwd=REPO, capture_output=True, text=True, check=False, env={"K3SMC_LANG": "en", "PATH": "/usr/bin:/bin"},
+    )
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "is not valid YAML" in result.stderr

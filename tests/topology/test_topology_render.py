@@ -111,6 +111,7 @@ def test_plan_outputs_keys_and_content():
     assert "# kgctl showconf node ty1\n" + read_golden("dev-showconf-ty1.ini") in outputs["meshConf"]
     assert "bd2" not in [line.split()[-1] for line in outputs["meshConf"].splitlines() if line.startswith("#")]
     assert "location:baidu         bd2   no" in outputs["meshPlan"]
+    assert "routes " not in outputs["meshPlan"]
 
 
 def test_plan_outputs_english_under_chinese_locale(monkeypatch):
