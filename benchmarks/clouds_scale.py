@@ -2,8 +2,9 @@
 
 Each size runs in a fresh Python process, so imports, memory and caches do not
 carry over. The nodes are spread evenly over Alibaba Cloud, Tencent Cloud,
-Huawei Cloud and existing hosts, with three VM servers (one per cloud) so every
-security group gets the API and etcd rules as well.
+Huawei Cloud and existing hosts. The three servers are Alibaba Cloud VMs in
+one location, because validation keeps all servers in one location, so the
+Alibaba Cloud security group also gets the API and etcd rules.
 
     .venv/bin/python benchmarks/clouds_scale.py            # the table
     .venv/bin/python benchmarks/clouds_scale.py --repeat 3 # min of 3 runs per size
@@ -42,9 +43,13 @@ TARGET_RATIO = 5.5
 
 
 def synthetic_nodes(count: int, clouds: tuple[str, ...] = CLOUDS) -> list[dict]:
-    """``count`` nodes round-robin over ``clouds``; the first three VMs are servers."""
+    """``count`` nodes round-robin over ``clouds``, with the servers in the first cloud.
+
+    Validation keeps all servers in one location, so the servers are the
+    first three VMs of the first cloud, or its first VM when it has fewer
+    than three, because embedded etcd needs an odd number of servers.
+    """
     nodes = []
-    servers = 0
     for index in range(count):
         cloud = clouds[index % len(clouds)]
         node: dict = {"name": f"node{index}", "role": "agent", "location": LOCATIONS[cloud],
@@ -54,12 +59,12 @@ def synthetic_nodes(count: int, clouds: tuple[str, ...] = CLOUDS) -> list[dict]:
                         privateIp=f"192.168.{64 + index // 250}.{index % 250 + 4}/20")
         else:
             node.update(cloud=cloud, vm={"region": REGIONS[cloud]})
-            if servers < 3:
-                node["role"] = "server"
-                servers += 1
         nodes.append(node)
-    if servers == 0:
-        nodes[0]["role"] = "server"
+
+    first_location = [node for node in nodes if node["location"] == nodes[0]["location"]]
+    servers = first_location[:3] if len(first_location) >= 3 else first_location[:1]
+    for node in servers:
+        node["role"] = "server"
     return nodes
 
 

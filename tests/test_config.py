@@ -109,10 +109,11 @@ def test_versioned_custom_url_needs_no_sha256():
 
 def test_three_servers_are_accepted():
     raw = seed_raw()
-    for node in raw["nodes"][:3]:
-        node["role"] = "server"
+    for name, address in (("ty2", "192.168.1.227/24"), ("ty3", "192.168.1.228/24")):
+        raw["nodes"].append({"name": name, "role": "server", "location": "ctyun",
+                             "privateIp": address, "persistentKeepalive": 20})
 
-    assert [n.name for n in load(raw).servers] == ["ty1", "hw1", "tx1"]
+    assert [n.name for n in load(raw).servers] == ["ty1", "ty2", "ty3"]
 
 
 def test_optional_node_fields():

@@ -160,7 +160,7 @@ def test_vm_public_key_without_private_key():
     raw["nodes"] = [entry for entry in raw["nodes"] if entry["name"] in ("ty1", "ali1")]
     make_vm(raw, "ali1", "alicloud", "cn-hangzhou")
     make_vm(raw, "ty1", "alicloud", "cn-hangzhou")
-    raw["sshPublicKey"] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbc user@host"
+    raw["sshPublicKey"] = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCabc user@host"
     del raw["sshPrivateKey"]
 
     errors = issues_of(raw)
@@ -562,3 +562,16 @@ def test_locale_rules(monkeypatch, environment, expected):
         monkeypatch.setenv(variable, value)
 
     assert current_locale() == expected
+
+
+def test_vm_key_type_in_same_report():
+    raw = seed_raw()
+    raw["adminCidrs"] = ["192.0.2.0/24"]
+    make_vm(raw, "ali1", "alicloud", "cn-hangzhou")
+    raw["sshPublicKey"] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbc user@host"
+    raw["nodes"][0]["persistentKeepalive"] = "20s"
+
+    errors = issues_of(raw)
+
+    assert "sshPublicKey" in paths(errors)
+    assert "nodes[0].persistentKeepalive" in paths(errors)

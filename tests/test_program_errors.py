@@ -36,9 +36,11 @@ def test_config_errors_become_run_error(monitor, monkeypatch):
         main()
 
     lines = str(raised.value).splitlines()
-    assert lines[0] == "invalid stack config: 2 problem(s)"
+    assert lines[0] == "invalid stack config: 3 problem(s)"
     assert any(line.startswith("  - nodes[5].privateIp = '192.168.64.5': has no prefix length") for line in lines)
     assert any(line.startswith("  - nodes = ['ty1', 'hw1']: has 2 servers") for line in lines)
+    assert any(line.startswith("  - nodes[1].location = 'huaweicloud': differs from location 'ctyun'")
+               for line in lines)
     assert raised.value.__cause__ is None
 
 
@@ -59,7 +61,7 @@ def test_run_error_in_chinese(monitor, monkeypatch):
     with pytest.raises(pulumi.RunError) as raised:
         main()
 
-    assert str(raised.value).splitlines()[0] == "栈配置无效：共 2 个问题"
+    assert str(raised.value).splitlines()[0] == "栈配置无效：共 3 个问题"
 
 
 def natted_locations_config():

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_alicloud as alicloud
 
-from components.clouds.common import RegionContext, RegionResources, vm_tags
+from components.clouds.common import LOOKED_UP_IMAGE_OPTIONS, RegionContext, RegionResources, vm_tags
 
 # Public Ubuntu images are named like ubuntu_22_04_x64_20G_alibase_20240101.vhd.
 IMAGE_NAME_REGEX = {"22.04": r"^ubuntu_22_04_x64", "24.04": r"^ubuntu_24_04_x64"}
@@ -23,21 +23,21 @@ def build_region(ctx: RegionContext) -> RegionResources:
     first_vm = group.nodes[0].vm
     assert first_vm is not None
 
-    zone: pulumi.Input[str]
-    if group.zone is not None:
-        zone = group.zone
-    else:
-        zones = alicloud.get_zones_output(available_resource_creation="VSwitch",
-                                          available_instance_type=first_vm.instance_type,
-                                          available_disk_category=first_vm.system_disk_type,
-                                          opts=invoke)
-        zone = zones.ids[0]
-
     network: list[pulumi.Resource] = []
     if group.vpc_id is not None:
+        # The instance gets no zone: Alibaba Cloud places it in the vswitch's zone.
         vpc_id: pulumi.Input[str] = group.vpc_id
         vswitch_id: pulumi.Input[str] = group.subnet_id  # type: ignore[assignment]
     else:
+        zone: pulumi.Input[str]
+        if group.zone is not None:
+            zone = group.zone
+        else:
+            zones = alicloud.get_zones_output(available_resource_creation="VSwitch",
+                                              available_instance_type=first_vm.instance_type,
+                                              available_disk_category=first_vm.system_disk_type,
+                                              opts=invoke)
+            zone = zones.ids[0]
         vpc = alicloud.vpc.Network(f"{group.key}-vpc", vpc_name=ctx.cloud_name(group.region),
                                    cidr_block=str(group.vpc_cidr), opts=opts)
         vswitch = alicloud.vpc.Switch(f"{group.key}-vswitch", vpc_id=vpc.id,
@@ -61,9 +61,11 @@ def build_region(ctx: RegionContext) -> RegionResources:
         vm = node.vm
         assert vm is not None
         image_id: pulumi.Input[str]
+        instance_opts = opts
         if vm.image_id is not None:
             image_id = vm.image_id
         else:
+            instance_opts = pulumi.ResourceOptions.merge(opts, LOOKED_UP_IMAGE_OPTIONS)
             if vm.ubuntu_version not in images:
                 images[vm.ubuntu_version] = alicloud.ecs.get_images_output(
                     name_regex=IMAGE_NAME_REGEX[vm.ubuntu_version], owners="system",
@@ -90,7 +92,7 @@ def build_region(ctx: RegionContext) -> RegionResources:
             system_disk_category=vm.system_disk_type,
             system_disk_size=vm.system_disk_size,
             tags=vm_tags(vm),
-            opts=opts,
+            opts=instance_opts,
         )
         resources.instances[node.name] = instance
         resources.public_ips[node.name] = instance.public_ip

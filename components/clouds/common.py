@@ -16,6 +16,14 @@ from components.config.model import VmSettings
 # policy compares this tag with the VM's public IP arguments.
 PUBLIC_IP_TAG = "k3smc-public-ip"
 
+# Options of a VM whose image comes from the Ubuntu image lookup. Without them
+# a newer image in the lookup rebuilds the VM on a routine `pulumi up` and
+# wipes a server's etcd: Huawei Cloud replaces the instance, Tencent Cloud
+# reinstalls it and Alibaba Cloud replaces the system disk. So only new VMs get
+# a newer image. All three SDKs name the property image_id. A changed
+# vm.imageId is still applied, because the user chose that image.
+LOOKED_UP_IMAGE_OPTIONS = pulumi.ResourceOptions(ignore_changes=["image_id"])
+
 
 @dataclass(frozen=True)
 class RegionContext:

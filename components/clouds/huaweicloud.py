@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_huaweicloud as huaweicloud
 
-from components.clouds.common import RegionContext, RegionResources, vm_tags
+from components.clouds.common import LOOKED_UP_IMAGE_OPTIONS, RegionContext, RegionResources, vm_tags
 
 # Public images are named like "Ubuntu 22.04 server 64bit".
 IMAGE_NAME_REGEX = {"22.04": r"^Ubuntu 22\.04 server 64bit$", "24.04": r"^Ubuntu 24\.04 server 64bit$"}
@@ -60,9 +60,11 @@ def build_region(ctx: RegionContext) -> RegionResources:
         vm = node.vm
         assert vm is not None
         image_id: pulumi.Input[str]
+        instance_opts = opts
         if vm.image_id is not None:
             image_id = vm.image_id
         else:
+            instance_opts = pulumi.ResourceOptions.merge(opts, LOOKED_UP_IMAGE_OPTIONS)
             if vm.ubuntu_version not in images:
                 images[vm.ubuntu_version] = huaweicloud.ims.get_image_output(
                     name_regex=IMAGE_NAME_REGEX[vm.ubuntu_version], visibility="public",
@@ -89,7 +91,7 @@ def build_region(ctx: RegionContext) -> RegionResources:
             system_disk_type=vm.system_disk_type,
             system_disk_size=vm.system_disk_size,
             tags=vm_tags(vm),
-            opts=opts,
+            opts=instance_opts,
         )
         resources.instances[node.name] = instance
         resources.public_ips[node.name] = instance.public_ip

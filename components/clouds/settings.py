@@ -85,6 +85,17 @@ def validate_vm(path: str, cloud: str, raw_vm: Mapping[str, Any],
     subnet_id = _read_id(collector, child(path, "subnetId"), raw_vm.get("subnetId"), _ID_RE,
                          "the ID of an existing subnet", "已有子网的 ID")
     _check_existing_network(collector, path, raw_vm, vpc_id, subnet_id, vpc_cidr, subnet_cidr)
+    if cloud == "tencentcloud" and raw_vm.get("subnetId") is not None and raw_vm.get("zone") is None:
+        # A Tencent Cloud subnet lives in one zone and the CVM must be created
+        # there, so the first zone of the lookup would only fit by chance.
+        # Alibaba Cloud takes the zone from the vswitch, and a Huawei Cloud
+        # subnet is not bound to a zone, so those two do not need it.
+        collector.add(child(path, "zone"), None,
+                      "is required with subnetId on Tencent Cloud, because a subnet belongs to one "
+                      "zone and the VM must be created in it; copy the subnet's availability zone "
+                      "from the console, e.g. ap-guangzhou-3",
+                      "腾讯云设置 subnetId 时必须填写，因为子网属于一个可用区，云主机必须创建在该可用区；"
+                      "请从控制台复制该子网的可用区，例如 ap-guangzhou-3")
 
     extra: dict[str, Any] = {}
     if cloud == "huaweicloud":

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import tencentcloud_iac_pulumi as tencentcloud
 
-from components.clouds.common import RegionContext, RegionResources, vm_tags
+from components.clouds.common import LOOKED_UP_IMAGE_OPTIONS, RegionContext, RegionResources, vm_tags
 
 # Public images are named like "Ubuntu Server 22.04 LTS 64bit".
 IMAGE_NAME_REGEX = {"22.04": r"^Ubuntu Server 22\.04 LTS 64", "24.04": r"^Ubuntu Server 24\.04 LTS 64"}
@@ -60,14 +60,17 @@ def build_region(ctx: RegionContext) -> RegionResources:
         vm = node.vm
         assert vm is not None
         image_id: pulumi.Input[str]
+        instance_opts = opts
         if vm.image_id is not None:
             image_id = vm.image_id
         else:
+            instance_opts = pulumi.ResourceOptions.merge(opts, LOOKED_UP_IMAGE_OPTIONS)
             if vm.ubuntu_version not in images:
                 images[vm.ubuntu_version] = tencentcloud.images.get_instance_output(
                     image_types=["PUBLIC_IMAGE"],
                     image_name_regex=IMAGE_NAME_REGEX[vm.ubuntu_version],
-                    opts=invoke).images[0].image_id
+                    opts=invoke).images.apply(
+                        lambda found, version=vm.ubuntu_version: newest_image_id(found, version))
             image_id = images[vm.ubuntu_version]
 
         instance = tencentcloud.instance.Instance(
@@ -90,11 +93,25 @@ def build_region(ctx: RegionContext) -> RegionResources:
             system_disk_type=vm.system_disk_type,
             system_disk_size=vm.system_disk_size,
             tags=vm_tags(vm),
-            opts=opts,
+            opts=instance_opts,
         )
         resources.instances[node.name] = instance
         resources.public_ips[node.name] = instance.public_ip
     return resources
+
+
+def newest_image_id(images, ubuntu_version: str) -> str:
+    """Return the ID of the newest image, so the choice does not depend on the API's order.
+
+    ``created_time`` is an ISO 8601 timestamp, which sorts as text; the name
+    and the ID break ties.
+    """
+    if not images:
+        raise ValueError(f"Tencent Cloud lists no public image named like "
+                         f"{IMAGE_NAME_REGEX[ubuntu_version]} in this region; set vm.imageId")
+    newest = max(images, key=lambda image: (image.created_time or "", image.image_name or "",
+                                            image.image_id))
+    return newest.image_id
 
 
 def create_rule(name: str, args: dict[str, Any], cidr: pulumi.Input[str],

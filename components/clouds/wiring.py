@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 
 from components.clouds.common import RegionContext, RegionResources
 from components.clouds.credentials import provider_credentials
+from components.clouds.keys import check_ssh_key_types
 from components.clouds.plan import VmGroup, check_vm_cluster, plan_vm_groups
 from components.clouds.profiles import PROFILES
 from components.config.model import ClusterConfig
@@ -77,7 +78,9 @@ def create_vm_hosts(cluster: ClusterConfig, ssh_public_key: pulumi.Input[str] | 
         return CloudHosts(hosts={})
 
     parent = VmHosts("vm-hosts", opts)
-    public_key, private_key, generated = _ssh_key(ssh_public_key, ssh_private_key, parent)
+    vm_nodes = tuple((node.name, node.cloud) for node in cluster.nodes if node.vm is not None)
+    public_key, private_key, generated = _ssh_key(ssh_public_key, ssh_private_key, parent,
+                                                  vm_nodes, cluster.locale)
 
     regions: list[tuple[VmGroup, CloudRegion, RegionResources]] = []
     for group in groups:
@@ -92,11 +95,12 @@ def create_vm_hosts(cluster: ClusterConfig, ssh_public_key: pulumi.Input[str] | 
         regions.append((group, region, module.build_region(context)))
 
     source_cidrs = _node_source_cidrs(cluster, regions)
+    private_ips = _node_private_ips(cluster, groups)
     rules_by_node: dict[str, list[pulumi.Resource]] = {}
     static_rules: dict[str, list[pulumi.Resource]] = {}
     for group, region, resources in regions:
         static_rules[group.key] = _create_rules(cluster, group, region, resources,
-                                                source_cidrs, rules_by_node)
+                                                source_cidrs, private_ips, rules_by_node)
 
     hosts: dict[str, Host] = {}
     for group, region, resources in regions:
@@ -116,6 +120,9 @@ def _check_keys(cluster: ClusterConfig, public_key: pulumi.Input[str] | None,
     """A configured public key needs its private key, because Pulumi logs in with it."""
     if not any(node.vm is not None for node in cluster.nodes):
         return
+    check_ssh_key_types(((node.name, node.cloud) for node in cluster.nodes if node.vm is not None),
+                        _plain_private_key(cluster, private_key),
+                        public_key if isinstance(public_key, str) else None, collector)
     if public_key is not None and private_key is None:
         collector.add("sshPrivateKey", "<secret>",
                       "is required when sshPublicKey is set, because Pulumi logs in to the VMs "
@@ -124,8 +131,23 @@ def _check_keys(cluster: ClusterConfig, public_key: pulumi.Input[str] | None,
                       "请用 pulumi config set --secret sshPrivateKey < KEY 设置")
 
 
+def _plain_private_key(cluster: ClusterConfig, private_key: pulumi.Input[str] | None) -> str | None:
+    """Return the private key text for the type check, or None when it is not at hand.
+
+    The program passes sshPrivateKey as a secret Output, which cannot be read
+    before resources are registered, so its plain text comes from the stack
+    config that the language host has already decrypted.
+    """
+    if private_key is None or isinstance(private_key, str):
+        return private_key
+    from components.config.load import raw_stack_config
+
+    text = raw_stack_config(cluster.project).get("sshPrivateKey")
+    return text if isinstance(text, str) else None
+
+
 def _ssh_key(public_key: pulumi.Input[str] | None, private_key: pulumi.Input[str] | None,
-             parent: pulumi.Resource):
+             parent: pulumi.Resource, vm_nodes: tuple[tuple[str, str], ...], locale: str | None):
     """Return (public key, secret private key, generated secret key or None).
 
     Without sshPublicKey the public half is derived from sshPrivateKey, and
@@ -140,8 +162,19 @@ def _ssh_key(public_key: pulumi.Input[str] | None, private_key: pulumi.Input[str
     if private_key is not None:
         secret_key = pulumi.Output.secret(private_key)
         derived = secret_key.apply(lambda text: _public_key_of(tls, text))
+
+        def require_importable(public_key: str) -> str:
+            # create_vm_hosts checks the configured key before registering
+            # anything; this repeats the check on the derived key in case the
+            # private key text was not at hand then.
+            collector = IssueCollector()
+            check_ssh_key_types(vm_nodes, None, public_key, collector,
+                                public_key_path="sshPrivateKey")
+            collector.raise_if_any(locale=locale)
+            return public_key.strip()
+
         # A public key is not sensitive; keeping it plain keeps key pair diffs readable.
-        return pulumi.Output.unsecret(derived).apply(str.strip), secret_key, None
+        return pulumi.Output.unsecret(derived).apply(require_importable), secret_key, None
 
     key = tls.PrivateKey("vm-ssh-key", algorithm="RSA", rsa_bits=GENERATED_KEY_BITS,
                          opts=pulumi.ResourceOptions(parent=parent))
@@ -168,8 +201,17 @@ def _node_source_cidrs(cluster: ClusterConfig, regions) -> dict[str, pulumi.Outp
             for name, address in public_ips.items()}
 
 
+def _node_private_ips(cluster: ClusterConfig, groups: Iterable[VmGroup]) -> dict[str, str]:
+    """Return every node's private IPv4 address without prefix: VMs as planned, existing hosts as configured."""
+    addresses = {node.name: str(node.private_ip.ip) for node in cluster.nodes if node.private_ip is not None}
+    for group in groups:
+        addresses.update({name: str(interface.ip) for name, interface in group.private_ips.items()})
+    return addresses
+
+
 def _create_rules(cluster: ClusterConfig, group: VmGroup, region: CloudRegion,
                   resources: RegionResources, source_cidrs: dict[str, pulumi.Output[str]],
+                  private_ips: dict[str, str],
                   rules_by_node: dict[str, list[pulumi.Resource]]) -> list[pulumi.Resource]:
     """Create the rule resources of one security group; return those naming no node.
 
@@ -182,7 +224,8 @@ def _create_rules(cluster: ClusterConfig, group: VmGroup, region: CloudRegion,
     module = importlib.import_module(f"components.clouds.{group.cloud}")
     opts = pulumi.ResourceOptions(parent=region, provider=resources.provider)
     nodes = [NodeAddress(name=node.name, is_server=node.role == "server",
-                         has_public_ip=node.name in source_cidrs)
+                         has_public_ip=node.name in source_cidrs,
+                         private_ip=private_ips.get(node.name))
              for node in cluster.nodes]
     resolved = rules_for_cloud(group.cloud, resolve_rules(
         vpc_cidr=group.vpc_cidr, has_server=group.has_server, nodes=nodes,

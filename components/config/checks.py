@@ -5,8 +5,10 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from components.config.model import NodeConfig
 from components.config.nodes import NodeDraft
 from components.errors import IssueCollector
 
@@ -63,6 +65,7 @@ def check_servers(collector: IssueCollector, drafts: list[NodeDraft]) -> None:
         )
     if servers:
         first = servers[0]
+        _check_servers_share_location(collector, servers)
         if not first.has_public_address:
             collector.add(
                 f"{first.path}.publicIp", None,
@@ -71,6 +74,73 @@ def check_servers(collector: IssueCollector, drafts: list[NodeDraft]) -> None:
                 "第一个 server 必须设置：agent 加入集群和 kubectl 访问都使用 https://<publicIp>:6443；"
                 "请填写该 server 的公网 IPv4 地址",
             )
+
+
+def _check_servers_share_location(collector: IssueCollector, servers: list[NodeDraft]) -> None:
+    """Require every server in the first server's location.
+
+    Embedded etcd needs its members to reach each other's private addresses
+    with low latency, and a joining server dials the first server's private
+    address before the Kilo mesh exists.
+    """
+    first = servers[0]
+    if first.location is None:
+        return
+    for server in servers[1:]:
+        if server.location is None or server.location == first.location:
+            continue
+        collector.add(
+            f"{server.path}.location", server.location,
+            f"differs from location '{first.location}' of the first server {first.path}; embedded "
+            "etcd needs every server to reach the others on their private addresses with low "
+            "latency, and a joining server must reach the first server before the Kilo mesh "
+            f"exists. Put all servers in location '{first.location}' (one VPC, for example) and "
+            "spread agents over the other locations",
+            f"与第一个 server {first.path} 的 location '{first.location}' 不同；内嵌 etcd 要求各 server "
+            "经内网地址低延迟互通，且新加入的 server 在 Kilo 网格建立之前就必须连到第一个 server。"
+            f"请把所有 server 放在 location '{first.location}'（例如同一个 VPC），把 agent 分布到其他 location",
+        )
+
+
+def check_location_networks(collector: IssueCollector, nodes: Sequence[NodeConfig],
+                            private_ips: Mapping[str, ipaddress.IPv4Interface]) -> None:
+    """Require the private networks of the nodes in one location to overlap.
+
+    Kilo routes traffic between nodes of one location over their private
+    network, so each node must be able to reach the others' private
+    addresses. Two networks overlap when one contains the other. Issue paths
+    use the position in ``nodes``. ``private_ips`` maps node names to
+    addresses, planned ones for VMs without privateIp included, and a node
+    missing from it is skipped.
+    """
+    seen: dict[str, list[tuple[str, ipaddress.IPv4Network]]] = defaultdict(list)
+    for position, node in enumerate(nodes):
+        address = private_ips.get(node.name)
+        if address is None:
+            continue
+        network = address.network
+        earlier = seen[node.location]
+        conflict = next(((name, other) for name, other in earlier if not network.overlaps(other)),
+                        None)
+        earlier.append((node.name, network))
+        if conflict is None:
+            continue
+        other_name, other_network = conflict
+        if node.private_ip is not None:
+            path, value = f"nodes[{position}].privateIp", str(node.private_ip)
+        else:
+            path, value = f"nodes[{position}].location", node.location
+        collector.add(
+            path, value,
+            f"the private network {network} does not overlap the private network {other_network} "
+            f"of node {other_name} in the same location '{node.location}'; Kilo routes traffic "
+            "inside a location over the private network, so these nodes could not reach each "
+            "other. Put the nodes in separate locations, or fix the privateIp prefix if they "
+            "share one network",
+            f"内网 {network} 与同一 location '{node.location}' 中节点 {other_name} 的内网 "
+            f"{other_network} 不重叠；Kilo 在 location 内部经内网转发流量，这两个节点互相无法到达。"
+            "请把它们放到不同的 location；如果它们确实在同一网络中，请修正 privateIp 的前缀长度",
+        )
 
 
 def check_segments_reachable(collector: IssueCollector, drafts: list[NodeDraft],

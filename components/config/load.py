@@ -192,6 +192,15 @@ def _check_ssh_keys(collector: IssueCollector, raw: Mapping[str, Any], drafts: l
                        "`pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519` 设置，"
                        "或删除 sshPublicKey 由程序生成密钥对")
 
+    vm_nodes = [(d.name, d.cloud) for d in drafts if d.has_vm and d.name is not None]
+    if vm_nodes:
+        # Imported here so a stack of existing hosts never loads the cloud modules.
+        from components.clouds.keys import check_ssh_key_types
+
+        private_text = private_key if private_key is not None and "PRIVATE KEY-----" in private_key else None
+        public_text = raw.get("sshPublicKey") if isinstance(raw.get("sshPublicKey"), str) else None
+        check_ssh_key_types(vm_nodes, private_text, public_text or None, collector)
+
     public_key = raw.get("sshPublicKey")
     if public_key == "":
         return  # the project default: no public key

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from components.config.checks import AddressPlan
+from components.config.checks import AddressPlan, check_location_networks
 from components.config.model import (
     ClusterConfig,
     FirewallSettings,
@@ -124,13 +124,14 @@ def cross_check(parsed: ParsedConfig, collector: IssueCollector, project: str, s
         from components.clouds import check_vm_cluster
 
         check_vm_cluster(model, vm_collector)
+    left_out = {id(node) for node in _vms_without_address(model)}
+    mesh_nodes = [(position, node) for position, node in zip(positions, model.nodes)
+                  if id(node) not in left_out]
+    _check_location_networks(model, [node for _, node in mesh_nodes], vm_collector)
     _merge(collector, vm_collector.issues, positions, field_paths)
     checked_paths = [issue.path for issue in collector.issues]
     field_and_vm_valid = not collector.issues
 
-    left_out = {id(node) for node in _vms_without_address(model)}
-    mesh_nodes = [(position, node) for position, node in zip(positions, model.nodes)
-                  if id(node) not in left_out]
     mesh_collector = IssueCollector()
     plan = None
     if mesh_nodes:
@@ -163,6 +164,26 @@ def plan_and_check_mesh(cluster: ClusterConfig, collector: IssueCollector) -> Me
     plan = plan_mesh(cluster)
     check_plan(plan, collector, cluster.k3s.service_cidr)
     return plan
+
+
+def _check_location_networks(model: ClusterConfig, nodes: Sequence[NodeConfig],
+                             collector: IssueCollector) -> None:
+    """Run check_location_networks with planned addresses for VMs without privateIp.
+
+    ``nodes`` leaves out the VMs whose private IP cannot be planned. With
+    Kilo granularity "full" every node is its own WireGuard segment, so nodes
+    of one location need no common private network.
+    """
+    if model.kilo.granularity != "location":
+        return
+    private_ips = {node.name: node.private_ip for node in nodes if node.private_ip is not None}
+    if any(node.is_vm and node.private_ip is None for node in nodes):
+        # Imported only for VM configs; the module loads no cloud SDK.
+        from components.clouds import planned_private_ips
+
+        planned_model = dataclasses.replace(model, nodes=tuple(nodes))
+        private_ips = {**planned_private_ips(planned_model), **private_ips}
+    check_location_networks(collector, model.nodes, private_ips)
 
 
 def _usable_drafts(drafts: Sequence[NodeDraft]) -> list[NodeDraft]:

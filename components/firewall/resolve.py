@@ -1,8 +1,10 @@
 """Expand the rule table into concrete rules for one security group.
 
-Node addresses stay symbolic here (the node's name), because a VM's public IP
-is only known after the cloud creates it. The wiring code maps each name to
-the address Output, so this module stays pure and testable.
+Public node addresses stay symbolic here (the node's name), because a VM's
+public IP is only known after the cloud creates it. The wiring code maps each
+name to the address Output, so this module stays pure and testable. Private
+addresses are planned before deployment, so rules between servers carry them
+as CIDRs.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ WORLD_CIDR = "0.0.0.0/0"
 
 @dataclass(frozen=True)
 class NodeAddress:
-    """A cluster node as a firewall source: its name, role and whether it has a public IP."""
+    """A cluster node as a firewall source: its name, role and addresses."""
 
     name: str
     is_server: bool
     has_public_ip: bool
+    # The planned private IPv4 address (no prefix), or None when the caller
+    # does not know it.
+    private_ip: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,23 @@ def _expand(source: Source, vpc_cidr: ipaddress.IPv4Network, nodes: Sequence[Nod
     if source is Source.NODES:
         return [(None, node.name) for node in nodes if node.has_public_ip]
     if source is Source.SERVERS:
-        return [(None, node.name) for node in nodes if node.has_public_ip and node.is_server]
+        return _server_sources(nodes, vpc_cidr)
     if source is Source.VPC:
         return [(str(vpc_cidr), None)]
     return [(WORLD_CIDR, None)]
+
+
+def _server_sources(nodes: Sequence[NodeAddress],
+                    vpc_cidr: ipaddress.IPv4Network) -> list[tuple[str | None, str | None]]:
+    """Return the private /32 of every server, or the VPC CIDR when one is unknown.
+
+    Servers reach each other's etcd on their private addresses, so a rule
+    with their public IPs would never match. Validation keeps all servers in
+    one location, whose nodes share one private network.
+    """
+    servers = [node for node in nodes if node.is_server]
+    if all(node.private_ip is not None for node in servers):
+        return [(f"{node.private_ip}/32", None) for node in servers]
+    # The program passes every server's private IP; a caller without them
+    # gets the VPC CIDR, which also lets agents in that VPC reach etcd.
+    return [(str(vpc_cidr), None)]

@@ -22,7 +22,9 @@ class Source(enum.Enum):
     ADMIN = "admin"
     # The public IP (/32) of every cluster node that has one.
     NODES = "nodes"
-    # The public IP (/32) of every server.
+    # The private IP (/32) of every server, or the VPC CIDR when the caller
+    # passes no private IPs. etcd peers talk over private addresses, because
+    # validation puts every server in one location.
     SERVERS = "servers"
     # The CIDR of the VPC the security group belongs to.
     VPC = "vpc"

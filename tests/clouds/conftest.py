@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from tests.clouds.mocks import CloudMocks
+from tests.clouds.mocks import CloudMocks, RecordingMonitor
 
 
 @pytest.fixture
@@ -17,7 +17,8 @@ def mocks(monkeypatch):
                      "HW_SECURITY_TOKEN"):
         monkeypatch.delenv(variable, raising=False)
     recorder = CloudMocks()
-    pulumi.runtime.set_mocks(recorder, project="k3s-multicloud", stack="test", preview=False)
+    pulumi.runtime.set_mocks(recorder, project="k3s-multicloud", stack="test", preview=False,
+                             monitor=RecordingMonitor(recorder))
     pulumi.runtime.set_all_config({}, [])
     yield recorder
     pulumi.runtime.set_all_config({}, [])

@@ -8,10 +8,10 @@ import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
 from components.clouds import create_vm_hosts
+from tests.clouds.mocks import openssh_test_key
 
 TEST_PUBLIC_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCtestkey k3smc-test\n"
-TEST_PRIVATE_KEY = ("-----BEGIN OPENSSH PRIVATE KEY-----\nk3smc-test-private\n"
-                    "-----END OPENSSH PRIVATE KEY-----\n")
+TEST_PRIVATE_KEY, TEST_DERIVED_PUBLIC_KEY = openssh_test_key("ssh-rsa")
 
 
 def build(cluster, public_key: str | None = TEST_PUBLIC_KEY,

@@ -25,10 +25,10 @@ from tests.clouds.rule_coverage import coverage, world_open_ports
 
 CLOUDS = ("alicloud", "tencentcloud", "huaweicloud")
 NODES = (
-    NodeAddress("s1", is_server=True, has_public_ip=True),
-    NodeAddress("s2", is_server=True, has_public_ip=True),
-    NodeAddress("a1", is_server=False, has_public_ip=True),
-    NodeAddress("nat1", is_server=False, has_public_ip=False),
+    NodeAddress("s1", is_server=True, has_public_ip=True, private_ip="10.10.0.11"),
+    NodeAddress("s2", is_server=True, has_public_ip=True, private_ip="10.10.0.12"),
+    NodeAddress("a1", is_server=False, has_public_ip=True, private_ip="10.10.0.13"),
+    NodeAddress("nat1", is_server=False, has_public_ip=False, private_ip="10.10.0.14"),
 )
 NODE_CIDRS = {"s1": "203.0.113.1/32", "s2": "203.0.113.2/32", "a1": "198.51.100.7/32"}
 SETTINGS = (
@@ -78,6 +78,14 @@ def test_checker_catches_widened_rule():
     assert {cloud for cloud, _name, _port in found} == set(CLOUDS)
 
 
+def test_checker_catches_widened_etcd():
+    widened = tuple(dataclasses.replace(rule, sources=rule.sources + (Source.WORLD,))
+                    if rule.key == "etcd" else rule for rule in RULES)
+    found = world_open(rules=widened)
+    assert ("tencentcloud", "etcd-0.0.0.0-0", 2380) in found
+    assert {port for _cloud, _name, port in found} == {2379, 2380}
+
+
 def test_checker_catches_all_protocol_from_world():
     widened = tuple(dataclasses.replace(rule, sources=(Source.WORLD,))
                     if rule.key == "ipip" else rule for rule in RULES)
@@ -98,14 +106,29 @@ def test_rule_sources_per_table_row():
         "ssh-192.0.2.0-24",
         "kube-api-192.0.2.0-24", "kube-api-node-s1", "kube-api-node-s2", "kube-api-node-a1",
         "kubelet-node-s1", "kubelet-node-s2", "kubelet-node-a1",
-        "etcd-node-s1", "etcd-node-s2",
+        "etcd-10.10.0.11-32", "etcd-10.10.0.12-32",
         "wireguard-0.0.0.0-0",
         "ipip-10.10.0.0-16",
         "egress-0.0.0.0-0",
     }
-    assert rules["etcd-node-s1"].ports == ((2379, 2380),)
+    assert rules["etcd-10.10.0.11-32"].ports == ((2379, 2380),)
     assert rules["wireguard-0.0.0.0-0"].protocol == "udp"
     assert rules["wireguard-0.0.0.0-0"].ports == ((51820, 51820),)
+
+
+def test_etcd_admits_server_private_ips_only():
+    etcd = [rule for rule in resolve() if rule.rule_key == "etcd"]
+
+    assert [rule.cidr for rule in etcd] == ["10.10.0.11/32", "10.10.0.12/32"]
+    assert all(rule.node is None for rule in etcd)
+
+
+def test_etcd_without_private_ips_uses_vpc():
+    nodes = tuple(dataclasses.replace(node, private_ip=None) for node in NODES)
+    etcd = [rule for rule in resolve(nodes=nodes) if rule.rule_key == "etcd"]
+
+    assert [rule.cidr for rule in etcd] == ["10.10.0.0/16"]
+    assert all(rule.node is None for rule in etcd)
 
 
 def test_agent_only_group_skips_server_rules():
@@ -138,7 +161,7 @@ def test_rule_names_unique():
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_translation_per_cloud(cloud):
     rules = {rule.name: rule for rule in resolve()}
-    etcd = translate(cloud, rules["etcd-node-s1"])
+    etcd = translate(cloud, rules["etcd-10.10.0.11-32"])
     expected = {
         "alicloud": ("ip_protocol", "tcp", "port_range", "2379/2380"),
         "tencentcloud": ("ip_protocol", "TCP", "port_range", "2379-2380"),
@@ -174,7 +197,7 @@ def test_combine_single_ports_per_source():
     assert set(rules) == {
         "ssh+kube-api-192.0.2.0-24",
         "kube-api+kubelet-node-s1", "kube-api+kubelet-node-s2", "kube-api+kubelet-node-a1",
-        "etcd-node-s1", "etcd-node-s2",
+        "etcd-10.10.0.11-32", "etcd-10.10.0.12-32",
         "wireguard-0.0.0.0-0",
         "ipip-10.10.0.0-16",
         "egress-0.0.0.0-0",
@@ -190,9 +213,9 @@ def test_combine_single_ports_per_source():
 def test_combine_keeps_unmerged_rules_unchanged():
     separate = {rule.name: rule for rule in resolve()}
     combined = {rule.name: rule for rule in combine_single_ports(resolve())}
-    for name in ("etcd-node-s1", "wireguard-0.0.0.0-0", "ipip-10.10.0.0-16", "egress-0.0.0.0-0"):
+    for name in ("etcd-10.10.0.11-32", "wireguard-0.0.0.0-0", "ipip-10.10.0.0-16", "egress-0.0.0.0-0"):
         assert combined[name] == separate[name]
-    assert combined["etcd-node-s1"].description == (
+    assert combined["etcd-10.10.0.11-32"].description == (
         "k3s-multicloud etcd: embedded etcd client and peer traffic between servers")
 
 

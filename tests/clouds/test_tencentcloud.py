@@ -80,7 +80,10 @@ def test_rules_are_single_group_rules(mocks):
 
 
 def test_server_gets_api_and_etcd_rules(mocks):
-    build(tx_only(role="server"))
+    # tx1 is the only server, because all servers must share one location.
+    nodes = [dataclasses.replace(node, role="agent") if node.name == "ty1" else node
+             for node in tx_only(role="server").nodes]
+    build(configs.cluster(nodes))
     rules = {rule.name: rule.inputs for rule in mocks.of_type(RULE)}
 
     # GroupRule takes a port list, so the API and kubelet share one rule per source.
@@ -92,11 +95,11 @@ def test_server_gets_api_and_etcd_rules(mocks):
     assert (admin["portRange"], admin["cidrIp"]) == ("22,6443", configs.ADMIN_CIDR)
     assert len(admin["description"]) <= 100
     # A port range stays in a rule of its own.
-    etcd = rules[f"{PREFIX}-etcd-node-tx1"]
-    assert (etcd["portRange"], etcd["cidrIp"]) == ("2379-2380", f"{SEED_PUBLIC_IPS['tx1']}/32")
-    # bd1 is an agent: it reaches the API but not etcd.
+    # etcd admits the one server's private /32, never a public IP or the whole VPC.
+    (etcd_name,) = [name for name in rules if "-etcd-" in name]
+    etcd = rules[etcd_name]
+    assert (etcd["portRange"], etcd["cidrIp"]) == ("2379-2380", "172.17.0.3/32")
     assert f"{PREFIX}-kube-api+kubelet-node-bd1" in rules
-    assert f"{PREFIX}-etcd-node-bd1" not in rules
 
 
 def test_host_logs_in_as_ubuntu(mocks):

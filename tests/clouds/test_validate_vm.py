@@ -118,3 +118,30 @@ def test_cloud_without_vms():
     settings, issues = validate({"region": "cn-hangzhou"}, "ctyun")
     assert settings is None
     assert "alicloud" in issues[0].message_en
+
+
+EXISTING_NETWORK = {"region": "ap-guangzhou", "vpcId": "vpc-1", "subnetId": "subnet-1",
+                    "vpcCidr": "172.17.0.0/16", "subnetCidr": "172.17.0.0/20"}
+
+
+def test_tencent_subnet_needs_its_zone():
+    settings, issues = validate(EXISTING_NETWORK, "tencentcloud")
+    assert settings is None
+    (issue,) = issues
+    assert issue.path == "nodes[3].vm.zone"
+    assert "subnetId" in issue.message_en and "subnetId" in issue.message_zh
+    assert "ap-guangzhou-3" in issue.message_en
+
+
+def test_tencent_subnet_with_zone_passes():
+    settings, issues = validate({**EXISTING_NETWORK, "zone": "ap-guangzhou-3"}, "tencentcloud")
+    assert issues == []
+    assert settings.zone == "ap-guangzhou-3" and settings.subnet_id == "subnet-1"
+
+
+@pytest.mark.parametrize("cloud", ["alicloud", "huaweicloud"])
+def test_other_clouds_take_subnet_without_zone(cloud):
+    """Alibaba Cloud places the VM in the vswitch's zone; a Huawei Cloud subnet spans zones."""
+    settings, issues = validate(EXISTING_NETWORK, cloud)
+    assert issues == []
+    assert settings.zone is None

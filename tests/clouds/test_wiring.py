@@ -14,8 +14,8 @@ import pytest
 from components.config.model import FirewallSettings
 from components.errors import ConfigErrors
 from tests.clouds import configs
-from tests.clouds.helpers import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY, build, is_secret, resolve
-from tests.clouds.mocks import DERIVED_PUBLIC_KEY, GENERATED_PRIVATE_KEY, GENERATED_PUBLIC_KEY, mock_public_ip
+from tests.clouds.helpers import TEST_DERIVED_PUBLIC_KEY, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY, build, is_secret, resolve
+from tests.clouds.mocks import GENERATED_PRIVATE_KEY, GENERATED_PUBLIC_KEY, mock_public_ip
 from tests.clouds.rule_coverage import world_open_ports
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,8 +29,11 @@ KEY_TYPES = ("alicloud:ecs/ecsKeyPair:EcsKeyPair", "tencentcloud:Key/pair:Pair",
 
 
 def vm_servers():
-    """The seed cluster with the three VMs as servers, so every rule of the table appears."""
-    return configs.cluster([dataclasses.replace(node, role="server") if node.vm else
+    """The seed cluster with ali1 as the only server, so the Alibaba Cloud group gets every rule.
+
+    All servers must share one location, so only one VM group can hold them.
+    """
+    return configs.cluster([dataclasses.replace(node, role="server") if node.name == "ali1" else
                             dataclasses.replace(node, role="agent") if node.name == "ty1" else node
                             for node in configs.seed_nodes()])
 
@@ -53,8 +56,7 @@ def test_open_to_world_needs_the_switch(mocks):
     build(cluster)
     opened = {(name, tuple(world_open_ports(cloud, inputs)))
               for cloud, name, inputs in rule_inputs(mocks) if world_open_ports(cloud, inputs)}
-    assert opened == {(f"{group}-kube-api-0.0.0.0-0", (6443,)) for group in
-                      ("alicloud-cn-hangzhou", "tencentcloud-ap-guangzhou", "huaweicloud-cn-north-4")}
+    assert opened == {("alicloud-cn-hangzhou-kube-api-0.0.0.0-0", (6443,))}
 
 
 def test_resource_names_unique(mocks):
@@ -85,8 +87,8 @@ def test_adding_node_only_adds_resources(mocks):
 def test_host_waits_for_rules_naming_it(mocks):
     result = build(vm_servers())
     names = {resource._name for resource in result.hosts["tx1"].depends_on}
-    assert {"tx1", "alicloud-cn-hangzhou-kube-api-node-tx1", "huaweicloud-cn-north-4-etcd-node-tx1",
-            "tencentcloud-ap-guangzhou-ssh+kube-api-198.51.100.0-24"} <= names
+    assert {"tx1", "alicloud-cn-hangzhou-kube-api-node-tx1", "huaweicloud-cn-north-4-kubelet-node-tx1",
+            "tencentcloud-ap-guangzhou-ssh-198.51.100.0-24"} <= names
     # Rules that name other nodes belong to those nodes.
     assert "tencentcloud-ap-guangzhou-kube-api+kubelet-node-ali1" not in names
 
@@ -102,7 +104,7 @@ def test_existing_host_gets_rule_dependencies(mocks):
     updated = result.with_firewall_dependencies({"bd1": host})["bd1"]
     names = {resource._name for resource in updated.depends_on}
     assert "alicloud-cn-hangzhou-kube-api-node-bd1" in names
-    assert "huaweicloud-cn-north-4-kube-api+kubelet-node-bd1" in names
+    assert "huaweicloud-cn-north-4-kubelet-node-bd1" in names
     assert len(updated.depends_on) == len(result.rules_by_node["bd1"])
 
 
@@ -138,7 +140,7 @@ def test_public_key_derived_from_private_key(mocks):
     assert call == {"privateKeyOpenssh": TEST_PRIVATE_KEY}
     for typ in KEY_TYPES:
         (pair,) = mocks.of_type(typ)
-        assert pair.inputs["publicKey"] == DERIVED_PUBLIC_KEY.strip()
+        assert pair.inputs["publicKey"] == TEST_DERIVED_PUBLIC_KEY
     assert result.generated_private_key is None
     assert is_secret(result.hosts["tx1"].ssh_private_key)
 

@@ -76,11 +76,11 @@ def dev_nodes() -> tuple[NodeConfig, ...]:
 
 
 def ha_nodes() -> tuple[NodeConfig, ...]:
-    """Three servers in two locations plus one agent in each, for join order tests."""
+    """Three servers in one location plus agents in two locations, for join order tests."""
     return (
         node("s1", "server", "ctyun", "192.168.1.10/24", "203.0.113.11"),
         node("s2", "server", "ctyun", "192.168.1.11/24", "203.0.113.12"),
-        node("s3", "server", "aliyun", "172.21.0.10/20", "203.0.113.13",
+        node("s3", "server", "ctyun", "192.168.1.12/24", "203.0.113.13",
              labels={"topology.kubernetes.io/zone": "cn-hangzhou-i"}),
         node("a1", "agent", "ctyun", "192.168.1.20/24", None),
         node("a2", "agent", "aliyun", "172.21.0.20/20", "203.0.113.21",

@@ -362,7 +362,7 @@ def test_agent_url_by_location(ha):
 def test_joining_server_config(ha):
     config = _unwrap(ha.get("install-s3").inputs["stdin"])
 
-    assert "server: https://203.0.113.11:6443" in config
+    assert "server: https://192.168.1.10:6443" in config
     assert "cluster-init" not in config
     assert "K3S_URL" not in _header(ha.get("install-s3").inputs["create"])
 

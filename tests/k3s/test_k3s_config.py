@@ -102,10 +102,12 @@ def test_joining_server_in_same_location_uses_private_ip():
     assert "cluster-init" not in config
 
 
-def test_joining_server_elsewhere_uses_public_ip():
-    config = _render(dev_cluster(ha_nodes()), "s3")
+def test_joining_node_elsewhere_uses_public_ip():
+    cluster = dev_cluster(ha_nodes())
+    first = cluster.first_server
+    a2 = cluster.nodes[-1]
 
-    assert config["server"] == "https://203.0.113.11:6443"
+    assert join_address(first, addresses_of(first), a2) == "203.0.113.11"
 
 
 def test_join_address_without_public_ip_falls_back():
