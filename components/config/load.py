@@ -49,8 +49,8 @@ K3S_SCRIPT_URL_TEMPLATE = "https://raw.githubusercontent.com/k3s-io/k3s/{tag}/in
 CHINA_SCRIPT_URL = "https://rancher-mirror.rancher.cn/k3s/k3s-install.sh"
 CHINA_INSTALL_MIRROR = "cn"
 MIRROR_PRESETS = ("china", "none")
-# Branch names in a script URL path; the content behind them changes.
-# Path segments that name a branch, compared in lower case ("heads" as in refs/heads/).
+# Script URL path segments that name a branch, whose content changes with every
+# commit; compared in lower case ("heads" as in refs/heads/).
 BRANCH_SEGMENTS = frozenset({"main", "master", "head", "heads"})
 DEFAULT_CLUSTER_CIDR = "10.42.0.0/16"
 DEFAULT_SERVICE_CIDR = "10.43.0.0/16"
