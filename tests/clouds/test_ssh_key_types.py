@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import subprocess
@@ -13,12 +12,12 @@ import pytest
 
 from components.clouds.keys import check_ssh_key_types, private_key_type, public_key_type
 from components.errors import ConfigErrors, IssueCollector
+from tests.built_tools import built_tools_dir
 from tests.clouds import configs
 from tests.clouds.helpers import build
 from tests.clouds.mocks import openssh_test_key
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BUILD_TOOLS = REPO_ROOT / "scripts" / "build-tools.sh"
 ED25519_PRIVATE, ED25519_PUBLIC = openssh_test_key("ssh-ed25519")
 ECDSA_PRIVATE, ECDSA_PUBLIC = openssh_test_key("ecdsa-sha2-nistp256")
 RSA_PRIVATE, RSA_PUBLIC = openssh_test_key("ssh-rsa")
@@ -132,14 +131,7 @@ def test_huawei_only_stack_takes_ed25519(mocks):
 
 @pytest.fixture(scope="module")
 def pulumi_cli() -> Path:
-    if not BUILD_TOOLS.is_file():
-        pytest.skip("scripts/build-tools.sh is missing, so there is no Pulumi CLI to run")
-    output = subprocess.run(["bash", str(BUILD_TOOLS), "--bin-dir"], capture_output=True,
-                            text=True, check=True).stdout
-    cli = Path(output.strip()) / "pulumi"
-    if not os.access(cli, os.X_OK):
-        pytest.skip(f"pulumi not built in {cli.parent}; run scripts/build-tools.sh pulumi")
-    return cli
+    return built_tools_dir("pulumi") / "pulumi"
 
 
 def test_dev_stack_key_is_rsa(tmp_path, pulumi_cli):

@@ -8,7 +8,6 @@ in four more locations. bd2 has no public IP and is reached through bd1.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import replace
 
 from components.config.model import (
     ClusterConfig,
@@ -19,23 +18,12 @@ from components.config.model import (
     SshSettings,
 )
 from components.k3s.config import NodeAddresses
+from tests.settings_testdata import k3s_settings
 
 # Stands in for the generated token; tests search outputs for it.
 TEST_TOKEN = "K3sTestToken0123456789abcdefghijklmnopqrstuvwxyzAB"
 
 CHINA_SCRIPT_SHA256 = "0" * 63 + "1"
-
-
-def k3s_settings(**overrides) -> K3sSettings:
-    settings = K3sSettings(
-        version="v1.35.6+k3s1",
-        install_script_url="https://raw.githubusercontent.com/k3s-io/k3s/v1.35.6%2Bk3s1/install.sh",
-        install_script_sha256=None,
-        install_mirror=None,
-        cluster_cidr=ipaddress.ip_network("10.42.0.0/16"),
-        service_cidr=ipaddress.ip_network("10.43.0.0/16"),
-    )
-    return replace(settings, **overrides)
 
 
 def china_k3s_settings(**overrides) -> K3sSettings:

@@ -7,8 +7,6 @@ policy/run-pack.sh. The stack only registers pulumi-command resources: a
 preview never connects to their host (127.0.0.1), it only checks inputs.
 """
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,9 +15,10 @@ import pytest
 from pulumi import automation as auto
 from pulumi_command import remote
 
-from policy_fakes import POLICY_DIR, REPO_ROOT
+from policy_fakes import POLICY_DIR
 
-BUILD_TOOLS = REPO_ROOT / "scripts" / "build-tools.sh"
+from tests.built_tools import built_tools_dir
+
 PINNED_INSTALL = ("curl -sfL https://raw.githubusercontent.com/k3s-io/k3s/v1.35.6%2Bk3s1/"
                   "install.sh | INSTALL_K3S_VERSION=v1.35.6+k3s1 sh -s - server")
 FLOATING_INSTALL = "curl -sfL https://get.k3s.io | INSTALL_K3S_CHANNEL=latest sh -s - server"
@@ -27,17 +26,7 @@ FLOATING_INSTALL = "curl -sfL https://get.k3s.io | INSTALL_K3S_CHANNEL=latest sh
 
 @pytest.fixture(scope="module")
 def bin_dir() -> Path:
-    if not BUILD_TOOLS.is_file():
-        pytest.skip("scripts/build-tools.sh is missing, so there is no Pulumi CLI to run")
-    output = subprocess.run(["bash", str(BUILD_TOOLS), "--bin-dir"], capture_output=True,
-                            text=True, check=True).stdout
-    directory = Path(output.strip())
-    missing = [name for name in ("pulumi", "pulumi-resource-command")
-               if not os.access(directory / name, os.X_OK)]
-    if missing:
-        pytest.skip(f"{', '.join(missing)} not built in {directory}; run "
-                    f"scripts/build-tools.sh pulumi command")
-    return directory
+    return built_tools_dir("pulumi", "pulumi-resource-command")
 
 
 def make_stack(tmp_path: Path, bin_dir: Path, install_command: str) -> auto.Stack:

@@ -17,36 +17,13 @@ from pathlib import Path
 from components.config.model import (
     ClusterConfig,
     K3sSettings,
-    KiloSettings,
     NodeConfig,
     VmSettings,
 )
 from components.topology import KiloPeer
+from tests.settings_testdata import k3s_settings, kilo_settings
 
 GOLDEN = Path(__file__).parent / "golden"
-
-
-def kilo_settings(**overrides) -> KiloSettings:
-    settings = KiloSettings(
-        version="0.7.0",
-        image_repository="docker.io/squat/kilo",
-        subnet=ipaddress.ip_network("10.4.0.0/16"),
-        port=51820,
-        granularity="location",
-    )
-    return replace(settings, **overrides)
-
-
-def k3s_settings(**overrides) -> K3sSettings:
-    settings = K3sSettings(
-        version="v1.35.6+k3s1",
-        install_script_url="https://raw.githubusercontent.com/k3s-io/k3s/v1.35.6%2Bk3s1/install.sh",
-        install_script_sha256=None,
-        install_mirror=None,
-        cluster_cidr=ipaddress.ip_network("10.42.0.0/16"),
-        service_cidr=ipaddress.ip_network("10.43.0.0/16"),
-    )
-    return replace(settings, **overrides)
 
 
 def node(name: str, role: str, location: str, private_ip: str | None, public_ip: str | None = None,

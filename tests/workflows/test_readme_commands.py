@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.built_tools import built_tools_dir
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BUILD_TOOLS = REPO_ROOT / "scripts" / "build-tools.sh"
 READMES = [REPO_ROOT / "README.md", REPO_ROOT / "README.zh-CN.md"]
 STACK = "mystack"
 # Not a real key: `pulumi config set` stores any text.
@@ -27,13 +28,7 @@ TYPE_ERROR = "configuration key 'adminCidrs' must be of type 'array<string>'"
 
 @pytest.fixture(scope="module")
 def bin_dir() -> Path:
-    if not BUILD_TOOLS.is_file():
-        pytest.skip("scripts/build-tools.sh is missing, so there is no Pulumi CLI to run")
-    output = subprocess.run(["bash", str(BUILD_TOOLS), "--bin-dir"], capture_output=True,
-                            text=True, check=True).stdout
-    directory = Path(output.strip())
-    if not os.access(directory / "pulumi", os.X_OK):
-        pytest.skip(f"pulumi not built in {directory}; run scripts/build-tools.sh pulumi")
+    directory = built_tools_dir("pulumi")
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("needs root and unshare to run the CLI in a network namespace of its own")
     return directory

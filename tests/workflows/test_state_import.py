@@ -7,7 +7,6 @@ and secret output are still readable with the same passphrase, while the
 exported file never contains them in plain text.
 """
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -15,8 +14,9 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
+from tests.built_tools import built_tools_dir
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BUILD_TOOLS = REPO_ROOT / "scripts" / "build-tools.sh"
 PROJECT = "k3smc-state-test"
 SECRET_CONFIG = "ssh-key-material-0f3a"
 SECRET_OUTPUT = "kubeconfig-material-7c21"
@@ -24,14 +24,7 @@ SECRET_OUTPUT = "kubeconfig-material-7c21"
 
 @pytest.fixture(scope="module")
 def bin_dir() -> Path:
-    if not BUILD_TOOLS.is_file():
-        pytest.skip("scripts/build-tools.sh is missing, so there is no Pulumi CLI to run")
-    output = subprocess.run(["bash", str(BUILD_TOOLS), "--bin-dir"], capture_output=True,
-                            text=True, check=True).stdout
-    directory = Path(output.strip())
-    if not os.access(directory / "pulumi", os.X_OK):
-        pytest.skip(f"pulumi not built in {directory}; run scripts/build-tools.sh pulumi")
-    return directory
+    return built_tools_dir("pulumi")
 
 
 def program() -> None:
