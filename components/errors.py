@@ -34,7 +34,7 @@ class ConfigIssue:
 
 @dataclass
 class IssueCollector:
-    """Accumulates issues; validators call ``add`` and never raise."""
+    """Collector of config issues; ``raise_if_any`` raises them together as one ConfigErrors."""
 
     issues: list[ConfigIssue] = field(default_factory=list)
 

@@ -1,6 +1,6 @@
 """The host shape that K3s, Kilo and the outputs consume.
 
-Existing hosts and cloud VMs both become a Host, so nothing downstream knows
+Existing hosts and cloud VMs both become a Host, so nothing downstream depends on
 where a machine came from. Fields that a cloud assigns at creation time are
 Pulumi Outputs; for existing hosts they are plain values wrapped in Outputs.
 """

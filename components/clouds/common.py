@@ -27,7 +27,7 @@ LOOKED_UP_IMAGE_OPTIONS = pulumi.ResourceOptions(ignore_changes=["image_id"])
 
 @dataclass(frozen=True)
 class RegionContext:
-    """What a cloud module needs to build one cloud and region."""
+    """Inputs a cloud module needs to build one cloud and region."""
 
     group: VmGroup
     # The region's ComponentResource; every resource of the region is its child.
@@ -40,18 +40,18 @@ class RegionContext:
     cloud_name_prefix: str
 
     def cloud_name(self, suffix: str) -> str:
-        """A name for the cloud console, unique per stack and region."""
+        """Return a name for the cloud console, unique per stack and region."""
         return f"{self.cloud_name_prefix}-{suffix}"
 
     def short_id(self, length: int = 10) -> str:
-        """A stable hash of stack, cloud and region for names with tight limits."""
+        """Return a stable hash of stack, cloud and region for names with tight limits."""
         text = f"{self.cloud_name_prefix}/{self.group.key}"
         return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
 @dataclass
 class RegionResources:
-    """What a cloud module returns for one cloud and region."""
+    """Resources a cloud module returns for one cloud and region."""
 
     provider: pulumi.ProviderResource
     security_group_id: pulumi.Output[str]

@@ -3,7 +3,9 @@
 Alibaba Cloud's ImportKeyPair takes rsa, dsa and ecdsa keys, Tencent Cloud
 takes OpenSSH RSA keys only, and Huawei Cloud also takes ed25519. A key the
 cloud rejects only fails when the key pair is created, so the type is read
-from the plain config text before any resource is registered.
+from the plain config text before any resource is registered. When that text
+is not at hand, the clouds wiring checks the derived public key before the
+key pair gets it.
 """
 
 from __future__ import annotations

@@ -86,11 +86,11 @@ def assign_private_ips(subnet: ipaddress.IPv4Network,
     """Give each node its configured privateIp or a stable one derived from its name.
 
     The derived address starts at a hash of the node name, so adding or
-    removing another node does not move it unless two names collide; a
+    removing another node does not move it unless two names collide. A
     collision moves the later node in config order to the next free address.
     """
     nodes = list(nodes)
-    taken = {node.private_ip.ip for node in nodes if node.private_ip is not None}
+    used_addresses = {node.private_ip.ip for node in nodes if node.private_ip is not None}
     first = _FIRST_USABLE_OFFSET
     count = subnet.num_addresses - _FIRST_USABLE_OFFSET - _RESERVED_AT_END
     result: dict[str, ipaddress.IPv4Interface] = {}
@@ -102,9 +102,9 @@ def assign_private_ips(subnet: ipaddress.IPv4Network,
         digest = int.from_bytes(hashlib.sha256(node.name.encode()).digest()[:8], "big")
         for step in range(count):
             address = subnet.network_address + first + (digest + step) % count
-            if address not in taken:
+            if address not in used_addresses:
                 break
-        taken.add(address)
+        used_addresses.add(address)
         result[node.name] = ipaddress.IPv4Interface(f"{address}/{subnet.prefixlen}")
     return result
 
@@ -144,7 +144,7 @@ def check_vm_cluster(cluster: ClusterConfig, collector: IssueCollector) -> None:
 
 
 def _group_subnet(cloud: str, nodes: list[NodeConfig]) -> ipaddress.IPv4Network:
-    """The configured subnet, else the network of the first privateIp, else the default."""
+    """Return the configured subnet, else the network of the first privateIp, else the default."""
     configured = _first(node.vm.subnet_cidr for node in nodes)  # type: ignore[union-attr]
     if configured is not None:
         return configured
@@ -156,7 +156,7 @@ def _group_subnet(cloud: str, nodes: list[NodeConfig]) -> ipaddress.IPv4Network:
 
 def _group_vpc(cloud: str, nodes: list[NodeConfig],
                subnet: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
-    """The configured VPC, else the default if it holds the subnet, else the subnet's /16."""
+    """Return the configured VPC, else the default if it contains the subnet, else the subnet's /16."""
     configured = _first(node.vm.vpc_cidr for node in nodes)  # type: ignore[union-attr]
     if configured is not None:
         return configured

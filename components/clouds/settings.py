@@ -172,7 +172,7 @@ def _check_existing_network(collector: IssueCollector, path: str, raw_vm: Mappin
                             vpc_id: str | None, subnet_id: str | None,
                             vpc_cidr: ipaddress.IPv4Network | None,
                             subnet_cidr: ipaddress.IPv4Network | None) -> None:
-    """An existing subnet needs its VPC and both ranges, for addresses and rules."""
+    """Check that an existing subnet comes with its VPC and both ranges, for addresses and rules."""
     if subnet_id is not None and vpc_id is None and raw_vm.get("vpcId") is None:
         collector.add(child(path, "vpcId"), None,
                       "is required with subnetId; set the ID of the VPC that contains the subnet",

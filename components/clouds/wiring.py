@@ -117,7 +117,10 @@ def create_vm_hosts(cluster: ClusterConfig, ssh_public_key: pulumi.Input[str] | 
 
 def _check_keys(cluster: ClusterConfig, public_key: pulumi.Input[str] | None,
                 private_key: pulumi.Input[str] | None, collector: IssueCollector) -> None:
-    """A configured public key needs its private key, because Pulumi logs in with it."""
+    """Check that the clouds can import the SSH key type and that a public key has its private key.
+
+    A configured public key needs its private key, because Pulumi logs in with it.
+    """
     if not any(node.vm is not None for node in cluster.nodes):
         return
     check_ssh_key_types(((node.name, node.cloud) for node in cluster.nodes if node.vm is not None),
@@ -165,7 +168,7 @@ def _ssh_key(public_key: pulumi.Input[str] | None, private_key: pulumi.Input[str
 
         def require_importable(public_key: str) -> str:
             # create_vm_hosts checks the configured key before registering
-            # anything; this repeats the check on the derived key in case the
+            # anything. This repeats the check on the derived key, in case the
             # private key text was not at hand then.
             collector = IssueCollector()
             check_ssh_key_types(vm_nodes, None, public_key, collector,
@@ -190,7 +193,7 @@ def _public_key_of(tls, private_key: str) -> str:
 
 
 def _node_source_cidrs(cluster: ClusterConfig, regions) -> dict[str, pulumi.Output[str]]:
-    """The /32 of every node with a public IP, one Output per node shared by all rules."""
+    """Return the /32 of every node with a public IP, one Output per node shared by all rules."""
     public_ips: dict[str, pulumi.Input[str]] = {}
     for node in cluster.nodes:
         if node.public_ip is not None:

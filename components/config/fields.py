@@ -168,7 +168,7 @@ def read_int(collector: IssueCollector, path: str, value: Any, *, minimum: int,
     """Return ``value`` as an int in [minimum, maximum], or record an issue.
 
     A float with no fractional part (``20.0``) is accepted because YAML and
-    JSON tools sometimes write whole numbers that way; booleans are rejected
+    JSON tools sometimes write whole numbers that way. Booleans are rejected
     even though Python treats them as ints.
     """
     if value is None:
@@ -237,33 +237,39 @@ def parse_ipv4_interface(collector: IssueCollector, path: str, value: Any) -> ip
     text = text.strip()
     example_en = "write the host address with its network prefix, e.g. 192.168.64.4/20"
     example_zh = "请写成主机地址加网络前缀，例如 192.168.64.4/20"
+
     if "/" not in text:
         collector.add(path, value, f"has no prefix length; {example_en}",
                       f"缺少前缀长度；{example_zh}")
         return None
+
     try:
         interface = ipaddress.IPv4Interface(text)
     except ValueError:
         collector.add(path, value, f"is not an IPv4 address with prefix; {example_en}",
                       f"不是带前缀的 IPv4 地址；{example_zh}")
         return None
+
     network = interface.network
     if network.prefixlen == 0:
         collector.add(path, value, f"has prefix length 0; {example_en}",
                       f"前缀长度不能为 0；{example_zh}")
         return None
+
     if interface.ip.is_unspecified or interface.ip.is_loopback or interface.ip.is_multicast:
         collector.add(path, value,
                       "is not a usable host address (unspecified, loopback or multicast); "
                       "use the host's VPC address",
                       "不是可用的主机地址（未指定、回环或组播地址）；请填写主机的 VPC 内网地址")
         return None
+
     if network.prefixlen < 31 and interface.ip in (network.network_address, network.broadcast_address):
         collector.add(path, value,
                       f"is the network or broadcast address of {network}, not a host address; "
                       f"{example_en}",
                       f"是 {network} 的网络地址或广播地址，不是主机地址；{example_zh}")
         return None
+
     return interface
 
 

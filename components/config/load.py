@@ -315,8 +315,8 @@ def _check_script_pinned(collector: IssueCollector, url: str, version: str, *, h
     The URL pins the script only when one segment of its path is the version,
     as written or with '+' encoded as %2B (.../k3s/v1.35.6%2Bk3s1/install.sh).
     The host, query and fragment pin nothing. A branch (master, main, HEAD,
-    refs/heads/...) is rejected even with a sha256: the digest would keep the
-    content fixed, but the branch moves on, so the next run fails on a
+    refs/heads/...) is rejected even with a sha256. The digest would keep the
+    content fixed, but the branch moves on. The next run then fails on a
     mismatch that the user cannot fix without changing the URL anyway.
     """
     segments = [unquote(segment) for segment in urlparse(url).path.split("/")]
@@ -489,7 +489,7 @@ def raw_stack_config(project: str) -> dict[str, Any]:
     """Return every config value of the ``project:`` namespace, JSON decoded.
 
     The values come from pulumi.runtime, which the language host fills with
-    the decrypted stack config, so keys that no code asks for (typos) are
+    the decrypted stack config, so keys that no code requests (typos) are
     visible too.
     """
     prefix = f"{project}:"

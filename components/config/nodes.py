@@ -75,7 +75,9 @@ class NodeDraft:
 
     def to_node(self) -> NodeConfig:
         """Build the NodeConfig; only call this after validation found no issue."""
-        assert self.name is not None and self.role is not None and self.location is not None
+        assert self.name is not None
+        assert self.role is not None
+        assert self.location is not None
         return NodeConfig(
             name=self.name,
             role=self.role,  # type: ignore[arg-type]
@@ -272,6 +274,7 @@ def _read_vm(collector: IssueCollector, path: str, node: Mapping[str, Any], draf
     vm = fields.read_mapping(collector, vm_path, node.get("vm"))
     if vm is None:
         return
+
     clouds = ", ".join(VM_CLOUDS)
     if draft.cloud not in VM_CLOUDS:
         collector.add(
@@ -282,12 +285,14 @@ def _read_vm(collector: IssueCollector, path: str, node: Mapping[str, Any], draf
             "请设置 cloud，或删除 vm 以使用已有主机",
         )
         return
+
     if "publicIp" in node:
         collector.add(
             child(path, "publicIp"), node.get("publicIp"),
             "is assigned by the cloud for a node with a vm block; remove publicIp",
             "带 vm 的节点由云平台分配公网 IP；请删除 publicIp",
         )
+
     try:
         from components.clouds import validate_vm
     except ImportError as error:
@@ -298,6 +303,7 @@ def _read_vm(collector: IssueCollector, path: str, node: Mapping[str, Any], draf
             f"当前安装不支持创建云主机（{error}）；请删除 vm，并用 publicIp 和 privateIp 描述已有主机",
         )
         return
+
     draft.vm = validate_vm(vm_path, draft.cloud, vm, collector)
 
 

@@ -16,7 +16,7 @@ Direction = Literal["ingress", "egress"]
 
 
 class Source(enum.Enum):
-    """Who may send traffic that a rule accepts."""
+    """Sources that may send traffic that a rule accepts."""
 
     # The operator networks from ``adminCidrs``.
     ADMIN = "admin"
@@ -46,7 +46,7 @@ class FirewallRule:
     # Inclusive port range; None for protocols without ports.
     ports: tuple[int, int] | None
     sources: tuple[Source, ...]
-    # Why the port is open and why these sources; shown in rule descriptions.
+    # Reason the port is open to these sources, shown in rule descriptions.
     reason: str
     direction: Direction = "ingress"
     # A restricted rule never accepts 0.0.0.0/0 unless firewall.openToWorld
@@ -79,10 +79,10 @@ RULES: tuple[FirewallRule, ...] = (
     ),
     # WireGuard is open to every address by default. Nodes behind NAT, or with
     # an address their ISP changes, send handshakes from addresses that are not
-    # known when the security group is written, and WireGuard answers no packet
-    # that does not carry a valid handshake from a configured peer key, so a
-    # scanner learns nothing. firewall.wireguardFromWorld: false limits the
-    # port to the public IPs of cluster nodes.
+    # known when the security group is written. WireGuard replies to no packet
+    # that lacks a valid handshake from a configured peer key, so a scanner
+    # learns nothing. firewall.wireguardFromWorld: false limits the port to the
+    # public IPs of cluster nodes.
     FirewallRule(
         key="wireguard", protocol="udp", ports=(WIREGUARD_PORT, WIREGUARD_PORT),
         sources=(Source.WORLD,),
@@ -106,5 +106,5 @@ RULES: tuple[FirewallRule, ...] = (
 
 RULES_BY_KEY = {rule.key: rule for rule in RULES}
 
-# Ports that must never be open to 0.0.0.0/0 unless the config says so.
+# Ports that must never be open to 0.0.0.0/0 unless the config explicitly opens them.
 RESTRICTED_TCP_PORTS = (22, 6443, 10250, 2379, 2380)

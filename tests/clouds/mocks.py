@@ -1,7 +1,7 @@
 """Pulumi mock data for the three clouds, shared with the whole-program tests.
 
 ``cloud_state`` adds the outputs a cloud computes (public IPs, key IDs) to the
-echoed inputs, and ``CLOUD_INVOKES`` answers the zone and image lookups. Other
+echoed inputs, and ``CLOUD_INVOKES`` returns the zone and image lookups. Other
 mock classes can call both and fall back to them for cloud tokens.
 """
 

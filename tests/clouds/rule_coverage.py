@@ -1,7 +1,7 @@
 """Read back which traffic a translated rule admits, independent of the translator.
 
 The table tests use this to prove that no restricted port is open to the
-whole Internet, whatever the table or translation says about itself.
+whole Internet, whatever the table or translation claims about itself.
 """
 
 from __future__ import annotations

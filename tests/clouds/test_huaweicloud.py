@@ -67,7 +67,8 @@ def test_rules_port_protocol_source(mocks):
     wireguard = rules[f"{PREFIX}-wireguard-0.0.0.0-0"]
     assert (wireguard["protocol"], wireguard["ports"]) == ("udp", "51820")
     ipip = rules[f"{PREFIX}-ipip-192.168.0.0-16"]
-    assert "protocol" not in ipip and "ports" not in ipip
+    assert "protocol" not in ipip
+    assert "ports" not in ipip
     assert rules[f"{PREFIX}-egress-0.0.0.0-0"]["direction"] == "egress"
     for inputs in rules.values():
         assert inputs["ethertype"] == "IPv4"

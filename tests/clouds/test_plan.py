@@ -55,7 +55,8 @@ def test_derived_ip_inside_subnet_and_stable():
     first = assign_private_ips(subnet, nodes)
     assert len({address.ip for address in first.values()}) == 5
     for address in first.values():
-        assert address.ip in subnet and address.network == subnet
+        assert address.ip in subnet
+        assert address.network == subnet
         assert int(address.ip) - int(subnet.network_address) >= 4
 
     more = assign_private_ips(subnet, nodes[:2] + [vm_node("new")] + nodes[2:])
@@ -96,7 +97,8 @@ def test_group_settings_must_agree():
                                vm_node("a2", zone="cn-hangzhou-j")])
     issues = check(cluster)
     assert [issue.path for issue in issues] == ["nodes[2].vm.zone"]
-    assert "a1" in issues[0].message_en and "a1" in issues[0].message_zh
+    assert "a1" in issues[0].message_en
+    assert "a1" in issues[0].message_zh
 
 
 @pytest.mark.parametrize("vpc,reserved", [("10.42.0.0/16", "k3s.clusterCidr"),
@@ -130,4 +132,5 @@ def test_subnet_overlapping_existing_host():
 def test_vms_need_admin_cidrs():
     issues = check(configs.cluster(admin_cidrs=()))
     assert [issue.path for issue in issues] == ["adminCidrs"]
-    assert "SSH" in issues[0].message_en and "SSH" in issues[0].message_zh
+    assert "SSH" in issues[0].message_en
+    assert "SSH" in issues[0].message_zh

@@ -72,7 +72,8 @@ def test_rules_are_single_group_rules(mocks):
     wireguard = rules[f"{PREFIX}-wireguard-0.0.0.0-0"]
     assert (wireguard["ipProtocol"], wireguard["portRange"]) == ("UDP", "51820")
     ipip = rules[f"{PREFIX}-ipip-172.17.0.0-16"]
-    assert ipip["ipProtocol"] == "ALL" and "portRange" not in ipip
+    assert ipip["ipProtocol"] == "ALL"
+    assert "portRange" not in ipip
     # The outbound rule is explicit on every cloud, so no cloud default decides it.
     assert rules[f"{PREFIX}-egress-0.0.0.0-0"]["type"] == "egress"
     for inputs in rules.values():

@@ -30,7 +30,8 @@ def test_defaults_per_cloud(cloud, instance_type, disk_type, disk_size):
     assert settings.system_disk_size == disk_size
     assert settings.bandwidth == 10
     assert settings.ubuntu_version == "22.04"
-    assert settings.image_id is None and settings.zone is None
+    assert settings.image_id is None
+    assert settings.zone is None
 
 
 def test_all_keys_parsed():
@@ -76,7 +77,8 @@ def test_message_names_value_and_fix():
     _settings, issues = validate({"region": "cn-hangzhou", "ubuntuVersion": "20.04"})
     (issue,) = issues
     assert issue.value == "20.04"
-    assert "22.04" in issue.message_en and "24.04" in issue.message_en
+    assert "22.04" in issue.message_en
+    assert "24.04" in issue.message_en
     assert "22.04" in issue.message_zh
     assert issue.render("zh").startswith("nodes[3].vm.ubuntuVersion = '20.04': 必须是")
 
@@ -129,14 +131,16 @@ def test_tencent_subnet_needs_its_zone():
     assert settings is None
     (issue,) = issues
     assert issue.path == "nodes[3].vm.zone"
-    assert "subnetId" in issue.message_en and "subnetId" in issue.message_zh
+    assert "subnetId" in issue.message_en
+    assert "subnetId" in issue.message_zh
     assert "ap-guangzhou-3" in issue.message_en
 
 
 def test_tencent_subnet_with_zone_passes():
     settings, issues = validate({**EXISTING_NETWORK, "zone": "ap-guangzhou-3"}, "tencentcloud")
     assert issues == []
-    assert settings.zone == "ap-guangzhou-3" and settings.subnet_id == "subnet-1"
+    assert settings.zone == "ap-guangzhou-3"
+    assert settings.subnet_id == "subnet-1"
 
 
 @pytest.mark.parametrize("cloud", ["alicloud", "huaweicloud"])

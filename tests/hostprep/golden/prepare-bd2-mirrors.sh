@@ -8,11 +8,11 @@ sudo -n env \
 # and the optional K3s registries.yaml. Safe to run again: every step checks
 # the current state first and only changes what differs.
 #
-# Environment:
+# Environment variables (all required):
 #   NODE_NAME              hostname and K3s node name
 #   NODE_IP                private IPv4 address that /etc/hosts maps NODE_NAME to
-#   REGISTRIES_CONFIGURED  "true": read registries.yaml from stdin and install it;
-#                          "false": remove a registries.yaml this script wrote
+#   REGISTRIES_CONFIGURED  "true" or "false", whether to install registries.yaml
+#                          from stdin ("false" removes one that this script wrote)
 set -euo pipefail
 
 : "${NODE_NAME:?NODE_NAME must name the node}"
